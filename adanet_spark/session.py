@@ -1,0 +1,84 @@
+"""SparkSession factory: local[*] with Delta and a persistent warehouse by default.
+
+On a cluster (spark-submit with --master yarn/k8s, or Databricks) the session
+already carries the cluster's settings; we only add what is missing, so the same
+job code runs unchanged everywhere.
+"""
+from __future__ import annotations
+
+import glob
+import logging
+import os
+from typing import Optional
+
+from pyspark import SparkConf
+from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JARS_DIR = os.environ.get("ADANET_JARS_DIR", os.path.join(REPO_ROOT, "jars"))
+
+
+def delta_jars() -> list[str]:
+    return sorted(glob.glob(os.path.join(JARS_DIR, "*.jar")))
+
+
+def warehouse_path(warehouse: str) -> str:
+    """A relative warehouse is relative to the repo, so every job sees one catalog."""
+    if "://" in warehouse or os.path.isabs(warehouse):
+        return warehouse
+    return os.path.join(REPO_ROOT, warehouse)
+
+
+def get_session(app_name: str = "adanet-spark", warehouse: str = "warehouse",
+                extra: Optional[dict] = None) -> SparkSession:
+    """Return the active session, or build one.
+
+    Settings already given (by spark-submit, a cluster, or Databricks) win; the
+    local defaults (Delta jars from ./jars, the warehouse folder and its tables)
+    fill in only when the master is local.
+    """
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    given = SparkConf()  # carries spark-submit's --master/--conf when launched by it
+    master = given.get("spark.master", None) or os.environ.get("SPARK_MASTER") or "local[*]"
+    conf = {"spark.master": master}
+    if master.startswith("local"):
+        conf.update(_local_defaults(warehouse))
+    conf.update({
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    })
+    conf.update(extra or {})
+    builder = SparkSession.builder.appName(given.get("spark.app.name", app_name))
+    for key, value in conf.items():
+        if not given.contains(key) or key in (extra or {}):
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("ADANET_SPARK_LOG_LEVEL", "WARN"))
+    if master.startswith("local"):
+        from adanet_spark.catalog import register_warehouse
+        register_warehouse(spark, warehouse_path(warehouse))
+    return spark
+
+
+def _local_defaults(warehouse: str) -> dict:
+    wh = warehouse_path(warehouse)
+    os.makedirs(wh, exist_ok=True)
+    jars = delta_jars()
+    if not jars:
+        raise RuntimeError(f"no Delta Lake jars in {JARS_DIR}: run `make setup` first")
+    return {
+        "spark.jars": ",".join(jars),
+        "spark.sql.warehouse.dir": wh,
+        # No metastore: every Delta table under the warehouse is registered again at
+        # start (catalog.register_warehouse), so tables persist across jobs and
+        # concurrent jobs need no shared metastore lock.
+        "spark.sql.catalogImplementation": "in-memory",
+        "spark.sql.shuffle.partitions": os.environ.get("ADANET_SHUFFLE_PARTITIONS", "8"),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.memory": os.environ.get("ADANET_DRIVER_MEMORY", "4g"),
+    }
