@@ -46,7 +46,7 @@ if ! done_ horovod "$HOROVOD_VERSION-$TORCH_VERSION"; then
   export HOROVOD_WITH_PYTORCH=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1
   export HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_MXNET=1
   export PATH="$VENV/bin:$PATH" MAKEFLAGS="-j$(nproc)"
-  $PIP install --no-build-isolation --no-cache-dir "horovod==$HOROVOD_VERSION" \
+  $PIP install --no-build-isolation "horovod==$HOROVOD_VERSION" \
       -c requirements.lock "torch==$TORCH_VERSION"
   mark horovod "$HOROVOD_VERSION-$TORCH_VERSION"
 fi
