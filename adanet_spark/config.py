@@ -69,11 +69,12 @@ class RunConfig:
 class AdaNetConfig:
     max_iterations: int = 5
     generator: str = "default"
-    widths: list[int] = field(default_factory=lambda: [64])
+    # Defaults tuned on the adult census data (see tests/adanet/test_adult.py).
+    widths: list[int] = field(default_factory=lambda: [64, 128])
     max_depth: int = 4
     connections: bool = True
-    candidates_per_iteration: int = 2
-    learning_rates: list[float] = field(default_factory=lambda: [1e-3])
+    candidates_per_iteration: int = 4
+    learning_rates: list[float] = field(default_factory=lambda: [3e-3, 1e-3])
     lambda_: float = 0.0
     beta: float = 0.0
     complexity: str = "sqrt_depth"
@@ -81,7 +82,7 @@ class AdaNetConfig:
     dropout: float = 0.0
     batch_norm: bool = False
     embedding_dim_cap: int = 16
-    epochs: int = 3
+    epochs: int = 10
     batch_size: int = 512
     weight_decay: float = 0.0
     patience: int = 2
@@ -124,11 +125,69 @@ class TestingConfig:
 
 
 @dataclass
+class RangeConfig:
+    """One dimension of the baselines' search space: values in [low, high], drawn
+    uniformly, or log-uniformly with ``log: true``. Integer dimensions (depth, width,
+    batch_size) are rounded to the nearest integer."""
+
+    low: float = 0.0
+    high: float = 0.0
+    log: bool = False
+
+
+@dataclass
+class SearchSpaceConfig:
+    """The ONE search space of ``grid_search_nn`` and ``random_search_nn``."""
+
+    depth: RangeConfig = field(default_factory=lambda: RangeConfig(1, 4))
+    width: RangeConfig = field(default_factory=lambda: RangeConfig(16, 512, log=True))
+    learning_rate: RangeConfig = field(default_factory=lambda: RangeConfig(1e-4, 1e-2, log=True))
+    dropout: RangeConfig = field(default_factory=lambda: RangeConfig(0.0, 0.5))
+    batch_size: RangeConfig = field(default_factory=lambda: RangeConfig(128, 2048, log=True))
+    weight_decay: RangeConfig = field(default_factory=lambda: RangeConfig(1e-6, 1e-3, log=True))
+
+
+@dataclass
+class GridConfig:
+    """``grid_search_nn`` trains every combination (3 x 2 x 2 x 2 = 24 by default);
+    every value must lie inside ``baselines.search_space``."""
+
+    depth: list[int] = field(default_factory=lambda: [1, 2, 3])
+    width: list[int] = field(default_factory=lambda: [64, 256])
+    learning_rate: list[float] = field(default_factory=lambda: [1e-3, 3e-3])
+    dropout: list[float] = field(default_factory=lambda: [0.0, 0.25])
+    batch_size: list[int] = field(default_factory=lambda: [512])
+    weight_decay: list[float] = field(default_factory=lambda: [1e-5])
+
+
+@dataclass
+class NetConfig:
+    """One feed-forward net: the hand-picked ``manual_nn`` (2 x 128 ReLU, Adam 1e-3,
+    dropout 0.1, batch 512, weight decay 1e-5)."""
+
+    depth: int = 2
+    width: int = 128
+    learning_rate: float = 1e-3
+    dropout: float = 0.1
+    batch_size: int = 512
+    weight_decay: float = 1e-5
+
+
+@dataclass
 class BaselinesConfig:
     models: list[str] = field(default_factory=lambda: ["logistic_regression"])
     random_trials: int = 20
     lr_reg_param: float = 0.0
     lr_elastic_net: float = 0.0
+    lr_max_iter: int = 100
+    # Neural baselines: each trial trains up to `epochs` epochs, early-stopped on the
+    # validation loss after `patience` epochs without improvement (AdaNet's trainer).
+    epochs: int = 10
+    patience: int = 2
+    seed: Optional[int] = None  # random search's sampling seed; None: run.seed
+    manual: NetConfig = field(default_factory=NetConfig)
+    search_space: SearchSpaceConfig = field(default_factory=SearchSpaceConfig)
+    grid: GridConfig = field(default_factory=GridConfig)
 
 
 @dataclass
@@ -353,10 +412,57 @@ def validate(cfg: JobConfig) -> None:
         _require(fault.fail in (None, "raise", "kill", "always"), f"testing.faults[{i}].fail",
                  "must be raise, kill or always")
         _require(fault.slow_factor >= 1.0, f"testing.faults[{i}].slow_factor", "must be at least 1")
-    for i, model in enumerate(cfg.baselines.models):
+    validate_baselines(cfg.baselines)
+
+
+# Per hyperparameter of the neural baselines: integer?, smallest allowed value,
+# whether that bound is exclusive, largest allowed value (exclusive).
+NET_PARAMS = {
+    "depth": (True, 1, False, None),
+    "width": (True, 1, False, None),
+    "learning_rate": (False, 0.0, True, None),
+    "dropout": (False, 0.0, False, 1.0),
+    "batch_size": (True, 1, False, None),
+    "weight_decay": (False, 0.0, False, None),
+}
+
+
+def _check_net_value(value: float, name: str, key: str) -> None:
+    integer, lo, lo_open, hi = NET_PARAMS[name]
+    if integer:
+        _require(float(value).is_integer(), key, f"must be a whole number, got {value:g}")
+    _require(value > lo if lo_open else value >= lo, key,
+             f"must be {'>' if lo_open else '>='} {lo:g}, got {value:g}")
+    if hi is not None:
+        _require(value < hi, key, f"must be < {hi:g}, got {value:g}")
+
+
+def validate_baselines(b: BaselinesConfig) -> None:
+    for i, model in enumerate(b.models):
         _require(model in BASELINE_MODELS, f"baselines.models[{i}]",
                  f"must be one of {', '.join(BASELINE_MODELS)}, got '{model}'")
-    _require(cfg.baselines.random_trials >= 1, "baselines.random_trials", "must be at least 1")
+    _require(len(set(b.models)) == len(b.models), "baselines.models", "must not repeat a model")
+    _require(b.random_trials >= 1, "baselines.random_trials", "must be at least 1")
+    _require(b.lr_reg_param >= 0.0, "baselines.lr_reg_param", f"must be >= 0, got {b.lr_reg_param:g}")
+    _require(0.0 <= b.lr_elastic_net <= 1.0, "baselines.lr_elastic_net", "must be between 0 and 1")
+    _require(b.lr_max_iter >= 1, "baselines.lr_max_iter", "must be at least 1")
+    _require(b.epochs >= 1, "baselines.epochs", "must be at least 1")
+    _require(b.patience >= 0, "baselines.patience", "must be at least 0 (0 disables early stopping)")
+    for name in NET_PARAMS:
+        _check_net_value(getattr(b.manual, name), name, f"baselines.manual.{name}")
+        dim: RangeConfig = getattr(b.search_space, name)
+        key = f"baselines.search_space.{name}"
+        _check_net_value(dim.low, name, key)
+        _check_net_value(dim.high, name, key)
+        _require(dim.low <= dim.high, key, f"needs low <= high, got low {dim.low:g} > high {dim.high:g}")
+        _require(not dim.log or dim.low > 0, key, "with log: true needs low > 0")
+        values = getattr(b.grid, name)
+        gkey = f"baselines.grid.{name}"
+        _require(len(values) > 0, gkey, "must list at least one value")
+        _require(len(set(values)) == len(values), gkey, "must not repeat a value")
+        for v in values:
+            _require(dim.low <= v <= dim.high, gkey,
+                     f"value {v:g} is outside baselines.search_space.{name} [{dim.low:g}, {dim.high:g}]")
 
 
 def validate_adanet(a: AdaNetConfig) -> None:
