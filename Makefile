@@ -1,7 +1,7 @@
 # The two commands: `make run` (install what is missing, run the main job on the
 # embedded default) and `make test` (install what is missing, run the tests).
 PY := .venv/bin/python
-MAIN_JOB ?= jobs/prepare_features.py
+MAIN_JOB ?= jobs/nightly.py
 MAIN_CONF ?= conf/flights.yaml
 PYTEST_ARGS ?= -q
 

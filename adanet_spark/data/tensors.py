@@ -87,7 +87,9 @@ def _read_file(path: str, columns: list[str]) -> pa.Table:
     local = path[len("file:"):] if path.startswith("file:") else path
     while local.startswith("//"):
         local = local[1:]
-    return pq.read_table(local, columns=columns)
+    # No hive partition discovery: the path holds split=<name> and Delta also writes the
+    # split column into the file, so discovery fails with "Unable to merge: Field split".
+    return pq.read_table(local, columns=columns, partitioning=None)
 
 
 def _empty(spec: FeatureSpec) -> pa.Table:

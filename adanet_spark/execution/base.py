@@ -32,8 +32,10 @@ class TrainContext:
 
     ``rank``/``size`` describe the data-parallel group training this candidate
     (size 1: purely candidate-parallel). ``allreduce_`` averages a tensor in place
-    across the group (None when size is 1). ``report_progress`` takes the fraction
-    done, so a straggler policy can project the finish time. ``should_stop`` turns
+    across the group (None when size is 1); given a list of tensors, it averages
+    them all in one grouped operation (much cheaper than one call per parameter).
+    ``report_progress`` takes the fraction done, so a straggler policy can project
+    the finish time. ``should_stop`` turns
     true when the executor has given up on the candidate (cooperative cancel).
     ``slow_factor`` > 1 stretches each step (fault injection, testing only).
     """
@@ -135,6 +137,9 @@ class SlotBackend(abc.ABC):
     def poll(self) -> None:
         """Called on every turn of the loop: health checks (may queue events)."""
 
+    def slot_name(self, slot: Any) -> str:
+        return str(slot)
+
 
 def drive(tracker: Any, backend: SlotBackend, hold: bool = False, poll_s: float = 0.05,
           label: str = "") -> Iterator[TaskOutcome]:
@@ -168,7 +173,7 @@ def drive(tracker: Any, backend: SlotBackend, hold: bool = False, poll_s: float 
                 att = tracker.next_attempt()
                 slot_of[att.key] = slot
                 log.info("%sstart iteration %d candidate %s attempt %d on %s", label, att.task.iteration,
-                         att.task.name, att.number, slot)
+                         att.task.name, att.number, backend.slot_name(slot))
                 backend.launch(att, slot)
             try:
                 events = [backend.events.get(timeout=poll_s)]
@@ -181,7 +186,7 @@ def drive(tracker: Any, backend: SlotBackend, hold: bool = False, poll_s: float 
                     break
             for kind, key, info in events:
                 if kind == "started":
-                    tracker.started(key, info.get("worker"))
+                    tracker.started(key, info.get("worker"), info.get("ago", 0.0))
                 elif kind == "progress":
                     tracker.progress(key, info["fraction"])
                 elif kind == "done":

@@ -64,6 +64,8 @@ class LocalExecutor(Executor):
             result = run_attempt(train_fn, task.payload, data, ctx, task, att.number, 0, self.faults,
                                  in_process=True, threads=self.threads)
         except Exception as exc:  # a failed candidate must not fail the search
+            if stop_seen:  # train_fn gave up by raising once told to stop: still a drop
+                return tracker.dropped(key)
             error = format_error(exc)
             log.warning("candidate %s attempt %d failed: %s\n%s", task.name, att.number, error,
                         traceback.format_exc(limit=3))

@@ -1,0 +1,151 @@
+"""Run the configured baselines on a feature table and report them in ``auc_reports``.
+
+``run_baselines(spark, cfg, table)`` trains every model of ``baselines.models``
+on the table's train split (the neural ones early-stopped and, for the
+searches, selected on its valid split) and scores each on its test split: the
+same table, splits and test rows as AdaNet. It returns one dict per model with
+the columns of ``auc_reports`` (model, train_seconds, eval_seconds, valid_auc,
+test_auc, trials, notes) and writes them through the results layer's
+:class:`~adanet_spark.results.writer.ResultsWriter` (one commit; a rerun of the
+run_id replaces these models' rows).
+
+Test AUCs are computed the way ``pipeline.finalise`` computes AdaNet's (executors
+score, Spark computes the exact AUC; :mod:`adanet_spark.baselines.scoring`).
+``train_seconds`` is the wall time of the whole tuning (every trial of a
+search, as the driver saw it, parallel trials overlapping); ``eval_seconds`` is
+scoring the test split with the chosen model.
+
+A model that fails is logged and reported with null AUCs and the error in
+``notes``, so one broken baseline never costs the others (or the nightly
+run); :func:`failed_models` lists them.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any, Mapping, Optional, Sequence
+
+from pyspark.sql import SparkSession
+
+from adanet_spark.baselines.logistic_regression import train_logistic_regression
+from adanet_spark.baselines.nets import NET_MODELS, run_net_baseline
+from adanet_spark.config import JobConfig
+from adanet_spark.data.feature_table import FeatureTable, open_table
+from adanet_spark.execution.base import Executor
+
+log = logging.getLogger(__name__)
+
+AUC_COLUMNS = ("model", "train_seconds", "eval_seconds", "valid_auc", "test_auc", "trials", "notes")
+
+
+def make_baseline_executor(cfg: JobConfig, spark: Optional[SparkSession] = None) -> Executor:
+    """The executor of ``training.backend`` with ``training.workers`` / ``mode`` /
+    ``threads_per_worker``, as AdaNet gets it, but with straggler dropping off: a
+    search's budget is its trials, and dropping the slow ones (deep nets, small
+    batches) would bias which configurations it sees. Failed trials are still
+    retried ``straggler.max_retries`` times."""
+    from adanet_spark.execution.stragglers import StragglerPolicy
+    t = cfg.training
+    policy = StragglerPolicy(max_retries=cfg.straggler.max_retries, drop=False)
+    if t.backend == "local":
+        from adanet_spark.execution.local import LocalExecutor
+        return LocalExecutor(policy=policy, threads_per_worker=t.threads_per_worker)
+    if t.backend == "spark":
+        from adanet_spark.execution.spark import SparkExecutor
+        return SparkExecutor(spark, workers=t.workers, mode=t.mode, policy=policy,
+                             threads_per_worker=t.threads_per_worker)
+    if t.backend == "horovod":
+        from adanet_spark.execution.horovod import HorovodExecutor
+        return HorovodExecutor(spark, workers=t.workers, group_size=t.group_size, mode=t.mode, policy=policy,
+                               threads_per_worker=t.threads_per_worker)
+    raise ValueError(f"unknown training.backend {t.backend!r}")
+
+
+def report_row(model: str, train_seconds: float, eval_seconds: float, valid_auc: float, test_auc: float,
+               trials: int, notes: str) -> dict:
+    return {"model": model, "train_seconds": float(train_seconds), "eval_seconds": float(eval_seconds),
+            "valid_auc": float(valid_auc), "test_auc": float(test_auc), "trials": int(trials), "notes": notes}
+
+
+def run_model(model: str, spark: SparkSession, cfg: JobConfig, table: FeatureTable,
+              refs: Optional[Mapping[str, Any]], executor: Optional[Executor]) -> tuple[dict, Any]:
+    """One baseline: ``(auc_reports row, the model's detailed result)``."""
+    if model == "logistic_regression":
+        res = train_logistic_regression(spark, cfg, table.name, table.spec)
+        return report_row(model, res.train_seconds, res.eval_seconds, res.valid_auc, res.test_auc,
+                          res.trials, res.notes(cfg)), res
+    if model in NET_MODELS:
+        res = run_net_baseline(model, cfg, spark, table, refs, executor)
+        backend = f"{cfg.training.backend} {cfg.training.mode}, {cfg.training.workers} workers"
+        return report_row(model, res.train_seconds, res.eval_seconds, res.valid_auc, res.test_auc,
+                          len(res.completed), f"{res.notes()}; backend {backend}"), res
+    raise ValueError(f"unknown baseline model {model!r}")
+
+
+def run_baselines(spark: SparkSession, cfg: JobConfig, table: Optional[FeatureTable] = None,
+                  writer: Any = None, *, models: Optional[Sequence[str]] = None,
+                  executor: Optional[Executor] = None, refs: Optional[Mapping[str, Any]] = None,
+                  write: bool = True, details: Optional[dict] = None) -> list[dict]:
+    """Run ``models`` (default ``cfg.baselines.models``); returns the ``auc_reports`` rows.
+
+    ``table``: the feature table (default: ``open_table(spark, cfg)``); ``writer``: the
+    run's :class:`~adanet_spark.results.writer.ResultsWriter` (default: a new one for
+    ``cfg``, the nightly pipeline passes its own); ``refs``: the table's
+    split references (default: ``split_refs`` of the table's current snapshot);
+    ``executor``: where the neural baselines train (default: :func:`make_baseline_executor`,
+    closed here; one passed in is left open). ``write``: also write the rows to
+    ``auc_reports`` (``output.database``). ``details``, if given, receives each
+    model's full result (trials, chosen configuration) by model name.
+    """
+    models = list(cfg.baselines.models if models is None else models)
+    table = table or open_table(spark, cfg)
+    own_executor = None
+    if any(m in NET_MODELS for m in models):
+        if refs is None:
+            from adanet_spark.data.refs import split_refs
+            refs = split_refs(spark, table.name, table.spec)
+        if executor is None:
+            executor = own_executor = make_baseline_executor(cfg, spark)
+    rows = []
+    try:
+        for model in models:
+            t0 = time.perf_counter()
+            try:
+                row, res = run_model(model, spark, cfg, table, refs, executor)
+            except Exception as exc:
+                log.exception("baseline %s failed", model)
+                row = report_row(model, time.perf_counter() - t0, math.nan, math.nan, math.nan, 0,
+                                 f"failed: {type(exc).__name__}: {str(exc).strip()[:1000]}")
+                res = exc
+            rows.append(row)
+            if details is not None:
+                details[model] = res
+    finally:
+        if own_executor is not None:
+            own_executor.close()
+    if write and rows:
+        write_rows(spark, cfg, rows, writer)
+    return rows
+
+
+def failed_models(rows: Sequence[dict]) -> list[str]:
+    return [r["model"] for r in rows if str(r.get("notes") or "").startswith("failed:")]
+
+
+def write_rows(spark: SparkSession, cfg: JobConfig, rows: Sequence[dict], writer: Any = None) -> None:
+    """Replace this run's rows of these models in ``auc_reports`` (the results layer's writer)."""
+    from adanet_spark.results.writer import AucReport, ResultsWriter
+    writer = writer if writer is not None else ResultsWriter(spark, cfg, "baselines")
+    writer.write_auc_reports([AucReport(**{k: r[k] for k in AUC_COLUMNS}) for r in rows])
+    log.info("wrote %d auc_reports row(s) for run %s to %s.auc_reports", len(rows), cfg.run.id,
+             cfg.output.database)
+
+
+def format_rows(rows: Sequence[dict]) -> str:
+    """The rows as a small fixed-width table (for job output)."""
+    lines = [f"{'model':<20}{'train s':>10}{'eval s':>9}{'valid AUC':>11}{'test AUC':>10}{'trials':>8}"]
+    for r in rows:
+        lines.append(f"{r['model']:<20}{r['train_seconds']:>10.1f}{r['eval_seconds']:>9.1f}"
+                     f"{r['valid_auc']:>11.4f}{r['test_auc']:>10.4f}{r['trials']:>8d}")
+    return "\n".join(lines)

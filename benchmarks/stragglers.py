@@ -1,0 +1,402 @@
+"""Stragglers: async vs sync candidate scheduling, with and without a slow candidate.
+
+A short AdaNet search (2 iterations x 4 candidates by default) on a sample of the
+flights feature table (``adanet.features_flights``; a synthetic table when it is
+absent) runs on local[2] through the horovod (default) and spark backends, four
+ways each: mode async | sync, x no straggler | one candidate per iteration slowed
+4x (the ``testing.faults`` slow fault, through the real code path). It records
+the iteration wall times, their ratios (straggler / none), the final validation
+AUCs and which candidates were dropped. Then it runs the default backend in two
+fresh driver processes on 1x and 4x as many rows and records the driver's peak
+RSS: the training data never passes through the driver, so it should not grow.
+
+    .venv/bin/python benchmarks/stragglers.py [--train-rows 50000 --epochs 10 --backends horovod,spark]
+
+Writes docs/benchmarks/stragglers.json and its section of docs/BENCHMARKS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("SPARK_MASTER", "local[2]")
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+JSON_PATH = os.path.join(ROOT, "docs", "benchmarks", "stragglers.json")
+MD_PATH = os.path.join(ROOT, "docs", "BENCHMARKS.md")
+START, END = "<!-- stragglers:start -->", "<!-- stragglers:end -->"
+BENCH_DIR = os.path.join(ROOT, "build", "bench_stragglers")
+FLIGHTS = os.path.join(ROOT, "warehouse", "adanet.db", "features_flights")
+SLOW_CANDIDATE = "same-*-w32"  # one candidate per iteration (the first one proposed)
+
+log = logging.getLogger("bench.stragglers")
+
+
+# ---------------------------------------------------------------------------- data
+def prepare(spark, train_rows: int, valid_rows: int, scale: int) -> dict:
+    """Sample the feature table into plain Parquet files; returns {"spec_json", "train", "valid", "source"}."""
+    out = os.path.join(BENCH_DIR, f"{scale}x")
+    meta_path = os.path.join(out, "meta.json")
+    want = {"train_rows": train_rows * scale, "valid_rows": valid_rows * scale}
+    if os.path.exists(meta_path):
+        meta = json.load(open(meta_path))
+        if all(meta.get(k) == v for k, v in want.items()):
+            return meta
+    from pyspark.sql import functions as F
+    if os.path.isdir(os.path.join(FLIGHTS, "_delta_log")):
+        spec_json = open(os.path.join(FLIGHTS, "_adanet", "spec.json")).read()
+        df = spark.read.format("delta").load(FLIGHTS)
+        source = "adanet.features_flights (sample)"
+    else:
+        spec_json, df = _synthetic(spark, (train_rows + valid_rows) * scale * 2)
+        source = "synthetic (adanet.features_flights not found)"
+    meta = dict(want, spec_json=spec_json, source=source)
+    for split, n in (("train", want["train_rows"]), ("valid", want["valid_rows"])):
+        part = df.where(F.col("split") == split).drop("split")
+        total = part.count()
+        if n > total:
+            raise SystemExit(f"--train-rows/--valid-rows too large: {split} has {total} rows, {n} wanted")
+        path = os.path.join(out, split)
+        part.orderBy(F.rand(seed=7)).limit(n).coalesce(2).write.mode("overwrite").parquet(path)
+        meta[split] = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".parquet"))
+    json.dump(meta, open(meta_path, "w"))
+    return meta
+
+
+def _synthetic(spark, n: int):
+    import numpy as np
+    import pandas as pd
+    from adanet_spark.data.spec import CategoricalFeature, FeatureSpec, NumericFeature
+    rng = np.random.default_rng(0)
+    cards = (20, 200, 1000)
+    spec = FeatureSpec("synthetic", tuple(NumericFeature(f"x{i}", 0.0, 1.0, 0.0) for i in range(7)),
+                       tuple(CategoricalFeature(f"c{j}", tuple(str(k) for k in range(c - 1)))
+                             for j, c in enumerate(cards)))
+    x = rng.normal(size=(n, 7)).astype("float32")
+    c = np.stack([rng.integers(0, k, n) for k in cards], 1)
+    y = ((x[:, 0] * x[:, 1] + np.sin(x[:, 2]) + (c[:, 0] % 3 == 0) + rng.normal(0, 0.5, n)) > 0.5)
+    pdf = pd.DataFrame({f"x{i}": x[:, i] for i in range(7)})
+    for j in range(len(cards)):
+        pdf[f"c{j}"] = c[:, j].astype("int64")
+    pdf["label"] = y.astype("int32")
+    pdf["split"] = np.where(rng.uniform(size=n) < 0.8, "train", "valid")
+    return spec.to_json(), spark.createDataFrame(pdf)
+
+
+def refs(meta: dict) -> dict:
+    from adanet_spark.data.tensors import ParquetSplit
+    return {s: ParquetSplit(tuple("file:" + p for p in meta[s]), meta["spec_json"]) for s in ("train", "valid")}
+
+
+# ---------------------------------------------------------------------------- one search
+class TimedExecutor:
+    """Records each iteration's wall time (run() call to its last outcome) and outcomes."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.iterations = []
+
+    def run(self, tasks, train_fn, data):
+        t0 = time.perf_counter()
+        outcomes = []
+        for o in self.inner.run(tasks, train_fn, data):
+            outcomes.append(o)
+            yield o
+        self.iterations.append({
+            "wall_s": round(time.perf_counter() - t0, 3),
+            "candidates": {o.task.name: {"status": o.status, "elapsed_s": round(o.elapsed_s, 2),
+                                         "attempts": o.attempts, "worker": o.worker} for o in outcomes}})
+
+    def close(self):
+        self.inner.close()
+
+
+def job_config(args, backend: str, mode: str, straggler: bool, iterations: int):
+    from adanet_spark.config import load_config
+    sets = [
+        "dataset=flights", f"training.backend={backend}", f"training.mode={mode}", "training.workers=2",
+        "training.group_size=1", "training.threads_per_worker=1",
+        f"adanet.max_iterations={iterations}", f"adanet.candidates_per_iteration={args.candidates}",
+        "adanet.widths=[32, 64]", "adanet.learning_rates=[0.003]", f"adanet.epochs={args.epochs}",
+        "adanet.patience=0", "adanet.batch_size=512", "run.seed=42",
+    ]
+    if straggler:
+        sets += ["testing.enabled=true",
+                 f"testing.faults=[{{candidate: '{SLOW_CANDIDATE}', slow_factor: {args.slow}}}]"]
+    return load_config(overrides=sets)
+
+
+def run_search(spark, args, meta: dict, backend: str, mode: str, straggler: bool,
+               iterations: int) -> dict:
+    from adanet_spark.adanet.search import AdaNetSearch
+    from adanet_spark.data.spec import FeatureSpec
+    from adanet_spark.execution.factory import make_executor
+    cfg = job_config(args, backend, mode, straggler, iterations)
+    inner = make_executor(cfg, spark)
+    pool_s = None
+    if hasattr(inner, "start"):
+        t0 = time.perf_counter()
+        inner.start()  # the worker pool starts once per search, outside the iteration times
+        pool_s = round(time.perf_counter() - t0, 2)
+    ex = TimedExecutor(inner)
+    t0 = time.perf_counter()
+    try:
+        search = AdaNetSearch(cfg.adanet, FeatureSpec.from_json(meta["spec_json"]), executor=ex,
+                              seed=cfg.run.seed)
+        data = refs(meta)
+        search.fit(data["train"], data["valid"])
+    finally:
+        ex.close()
+    out = {"backend": backend, "mode": mode, "straggler": straggler, "pool_start_s": pool_s,
+           "search_s": round(time.perf_counter() - t0, 2),
+           "iteration_wall_s": [it["wall_s"] for it in ex.iterations],
+           "selected": [h["selected"] for h in search.history_],
+           "final_valid_auc": float(search.history_[-1]["valid_auc"]),
+           "dropped": [n for it in ex.iterations for n, c in it["candidates"].items()
+                       if c["status"] == "dropped_straggler"],
+           "iterations": ex.iterations}
+    if hasattr(inner, "stats"):
+        out["executor_stats"] = {k: v for k, v in inner.stats.items() if k != "iterations"}
+        out["scheduling"] = inner.stats.get("iterations")
+    log.info("%s %s straggler=%s: iterations %s s, AUC %.4f, dropped %s", backend, mode, straggler,
+             out["iteration_wall_s"], out["final_valid_auc"], out["dropped"])
+    return out
+
+
+# ---------------------------------------------------------------------------- RSS probe
+def probe(args) -> None:
+    """In a fresh driver process: one search on the given data, print peak RSS as JSON."""
+    import psutil
+    from adanet_spark.session import get_session
+    meta = json.load(open(args.probe))
+    me = psutil.Process()
+    peaks = {"jvm_rss_mb": 0.0, "python_rss_sampled_mb": 0.0}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            try:
+                peaks["python_rss_sampled_mb"] = max(peaks["python_rss_sampled_mb"], me.memory_info().rss / 2**20)
+                jvm = sum(c.memory_info().rss for c in me.children() if "java" in c.name())
+                peaks["jvm_rss_mb"] = max(peaks["jvm_rss_mb"], jvm / 2**20)
+            except psutil.Error:
+                pass
+            stop.wait(0.2)
+
+    threading.Thread(target=sample, daemon=True).start()
+    spark = get_session("adanet-bench-stragglers-probe", tempfile.mkdtemp(prefix="bench-wh-"),
+                        extra={"spark.ui.enabled": "false"})
+    res = run_search(spark, args, meta, args.probe_backend, "async", False, iterations=1)
+    stop.set()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print("PROBE " + json.dumps({"driver_peak_rss_mb": round(peak_kb / 1024, 1),
+                                 "python_rss_sampled_mb": round(peaks["python_rss_sampled_mb"], 1),
+                                 "jvm_peak_rss_mb": round(peaks["jvm_rss_mb"], 1),
+                                 "train_rows": meta["train_rows"], "search_s": res["search_s"],
+                                 "final_valid_auc": res["final_valid_auc"]}), flush=True)
+    spark.stop()
+
+
+def run_probe(args, meta_path: str, backend: str) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--probe", meta_path, "--probe-backend", backend,
+           "--epochs", str(args.epochs), "--candidates", str(args.candidates), "--slow", str(args.slow)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    for line in out.stdout.splitlines():
+        if line.startswith("PROBE "):
+            return json.loads(line[len("PROBE "):])
+    raise RuntimeError(f"probe failed ({out.returncode}):\n{out.stderr[-3000:]}")
+
+
+# ---------------------------------------------------------------------------- report
+def summarise(runs: list, default_backend: str) -> dict:
+    def mean_wall(backend, mode, straggler):
+        r = next(r for r in runs if (r["backend"], r["mode"], r["straggler"]) == (backend, mode, straggler))
+        return statistics.mean(r["iteration_wall_s"])
+
+    per_backend = {}
+    for b in sorted({r["backend"] for r in runs}):
+        aucs = [r["final_valid_auc"] for r in runs if r["backend"] == b]
+        per_backend[b] = {
+            "async_straggler_ratio": round(mean_wall(b, "async", True) / mean_wall(b, "async", False), 3),
+            "sync_straggler_ratio": round(mean_wall(b, "sync", True) / mean_wall(b, "sync", False), 3),
+            "async_vs_sync_with_straggler": round(mean_wall(b, "async", True) / mean_wall(b, "sync", True), 3),
+            "auc_spread": round(max(aucs) - min(aucs), 4),
+        }
+    return per_backend
+
+
+def write_outputs(result: dict) -> None:
+    os.makedirs(os.path.dirname(JSON_PATH), exist_ok=True)
+    with open(JSON_PATH, "w") as fh:
+        json.dump(result, fh, indent=2, sort_keys=True)
+    section = render_md(result)
+    text = open(MD_PATH).read() if os.path.exists(MD_PATH) else "# Benchmarks\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        text = head + START + "\n" + section + END + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + START + "\n" + section + END + "\n"
+    with open(MD_PATH, "w") as fh:
+        fh.write(text)
+
+
+def render_md(r: dict) -> str:
+    env = r["environment"]
+    lines = [
+        "## Stragglers: async vs sync candidate scheduling",
+        "",
+        f"`{r['command']}`",
+        "",
+        f"{env['cpus']} CPUs (1-min load average {env['load_before']:.1f} before, {env['load_after']:.1f} after), "
+        f"Spark {env['spark_master']}, 2 workers, groups of 1; {r['data']['source']}: "
+        f"{r['data']['train_rows']:,} train / {r['data']['valid_rows']:,} valid rows; "
+        f"{r['config']['iterations']} iterations x {r['config']['candidates']} candidates, "
+        f"{r['config']['epochs']} epochs each; straggler = candidate `{SLOW_CANDIDATE}` slowed "
+        f"{r['config']['slow']:g}x every iteration; straggler policy quorum {r['config']['quorum']:g}, "
+        f"deadline {r['config']['deadline_factor']:g} x median.",
+        "",
+        "| backend | mode | straggler | iteration wall s | dropped | final valid AUC |",
+        "|---|---|---|---|---|---:|",
+    ]
+    for run in r["runs"]:
+        lines.append(f"| {run['backend']} | {run['mode']} | {'4x slow' if run['straggler'] else 'none'} | "
+                     f"{', '.join(f'{w:.1f}' for w in run['iteration_wall_s'])} | "
+                     f"{', '.join(run['dropped']) or '-'} | {run['final_valid_auc']:.4f} |")
+    lines += ["", "| backend | async ratio (straggler / none) | sync ratio | async / sync with straggler "
+                  "| AUC spread |", "|---|---:|---:|---:|---:|"]
+    for b, s in r["per_backend"].items():
+        lines.append(f"| {b}{' (default)' if b == r['default_backend'] else ''} | {s['async_straggler_ratio']:.2f} "
+                     f"| {s['sync_straggler_ratio']:.2f} | {s['async_vs_sync_with_straggler']:.2f} "
+                     f"| {s['auc_spread']:.4f} |")
+    rss = r.get("rss")
+    if rss:
+        lines += ["", f"Driver memory, {r['default_backend']} backend, one iteration in a fresh driver process:",
+                  "", "| rows | train rows | driver peak RSS MB | JVM peak RSS MB |", "|---|---:|---:|---:|"]
+        for k in ("1x", "4x"):
+            p = rss[k]
+            lines.append(f"| {k} | {p['train_rows']:,} | {p['driver_peak_rss_mb']:.0f} | {p['jvm_peak_rss_mb']:.0f} |")
+        lines.append(f"\nDriver peak RSS ratio 4x / 1x: **{r['driver_rss_ratio_4x']:.2f}** (the workers read "
+                     "the Parquet files themselves; the driver only lists them).")
+    sched = r.get("scheduling_overhead")
+    if sched:
+        lines += ["", f"Horovod worker pool: started once per search in {sched['pool_start_s']} s; "
+                      f"scheduling overhead of an iteration of {sched['tasks']} no-op candidates: "
+                      f"{sched['iteration_s']:.3f} s (first candidate started after "
+                      f"{sched['first_start_latency_s']:.3f} s)."]
+    lines += ["", "Ratios are mean iteration wall time with the straggler over without it. In async mode "
+              "the slowed candidate is dropped once half the iteration's candidates have finished and it "
+              "has run 1.5x their median time, so the iteration ends near the no-straggler time; in sync "
+              "mode every candidate is waited for. Timings are from a shared 2-core machine.", ""]
+    return "\n".join(lines)
+
+
+def scheduling_overhead(spark) -> dict:
+    """A horovod pool, then an iteration of no-op candidates: pure scheduling cost."""
+    from adanet_spark.execution.base import CandidateTask
+    from adanet_spark.execution.horovod import HorovodExecutor
+    from adanet_spark.execution.stragglers import StragglerPolicy
+    with HorovodExecutor(spark, workers=2, policy=StragglerPolicy(drop=False)) as ex:
+        t0 = time.perf_counter()
+        ex.start()
+        pool_s = time.perf_counter() - t0
+        tasks = [CandidateTask(1, f"noop{i}", {}) for i in range(8)]
+        walls = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            list(ex.run(tasks, _noop, {}))
+            walls.append(time.perf_counter() - t0)
+        return {"pool_start_s": round(pool_s, 1), "tasks": len(tasks), "iteration_s": statistics.median(walls),
+                "first_start_latency_s": ex.stats["iterations"][-1]["first_start_latency_s"]}
+
+
+def _noop(payload, data, ctx):
+    return None
+
+
+def _warm(_):
+    import adanet_spark.adanet.train  # noqa: F401  (torch and the training code)
+
+
+# ---------------------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train-rows", type=int, default=50000)
+    ap.add_argument("--valid-rows", type=int, default=8000)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--iterations", type=int, default=2)
+    ap.add_argument("--candidates", type=int, default=4)
+    ap.add_argument("--slow", type=float, default=4.0)
+    ap.add_argument("--backends", default="horovod,spark")
+    ap.add_argument("--no-rss", action="store_true", help="skip the 1x / 4x driver memory probes")
+    ap.add_argument("--probe", help=argparse.SUPPRESS)
+    ap.add_argument("--probe-backend", default="horovod", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("bench", "adanet_spark"):  # horovod's driver logs at INFO on the root logger
+        logging.getLogger(name).setLevel(logging.INFO)
+    if args.probe:
+        return probe(args)
+
+    from adanet_spark.config import StragglerConfig
+    from adanet_spark.session import get_session
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    default_backend = "horovod" if "horovod" in backends else backends[0]
+    load_before = os.getloadavg()[0]
+    spark = get_session("adanet-bench-stragglers", tempfile.mkdtemp(prefix="bench-wh-"),
+                        extra={"spark.ui.enabled": "false"})
+    meta1 = prepare(spark, args.train_rows, args.valid_rows, 1)
+    meta4 = None if args.no_rss else prepare(spark, args.train_rows, args.valid_rows, 4)
+    runs = []
+    for backend in backends:
+        if backend == "spark":  # start and warm the reused Python workers, as the pool does for horovod
+            spark.sparkContext.parallelize(range(2), 2).foreach(_warm)
+        for mode in ("async", "sync"):
+            for straggler in (False, True):
+                runs.append(run_search(spark, args, meta1, backend, mode, straggler, args.iterations))
+    sched = scheduling_overhead(spark) if "horovod" in backends else None
+    spark.stop()
+    per_backend = summarise(runs, default_backend)
+    sc = StragglerConfig()
+    result = {
+        "command": "python benchmarks/stragglers.py " + " ".join(sys.argv[1:]),
+        "default_backend": default_backend,
+        **{k: per_backend[default_backend][k] for k in ("async_straggler_ratio", "sync_straggler_ratio",
+                                                       "auc_spread")},
+        "per_backend": per_backend,
+        "runs": runs,
+        "scheduling_overhead": sched,
+        "config": {"iterations": args.iterations, "candidates": args.candidates, "epochs": args.epochs,
+                   "slow": args.slow, "slow_candidate": SLOW_CANDIDATE, "quorum": sc.quorum,
+                   "deadline_factor": sc.deadline_factor},
+        "data": {"source": meta1["source"], "train_rows": meta1["train_rows"], "valid_rows": meta1["valid_rows"]},
+    }
+    if meta4 is not None:
+        p1 = run_probe(args, os.path.join(BENCH_DIR, "1x", "meta.json"), default_backend)
+        p4 = run_probe(args, os.path.join(BENCH_DIR, "4x", "meta.json"), default_backend)
+        result["rss"] = {"1x": p1, "4x": p4}
+        result["driver_rss_ratio_4x"] = round(p4["driver_peak_rss_mb"] / p1["driver_peak_rss_mb"], 3)
+    import pyspark
+    import torch
+    result["environment"] = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg()[0],
+                             "spark_master": os.environ.get("SPARK_MASTER"), "python": platform.python_version(),
+                             "pyspark": pyspark.__version__, "torch": torch.__version__}
+    write_outputs(result)
+    print(json.dumps({k: result.get(k) for k in ("async_straggler_ratio", "sync_straggler_ratio", "auc_spread",
+                                                 "driver_rss_ratio_4x")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
