@@ -41,6 +41,7 @@ from adanet_spark.data.refs import split_refs
 from adanet_spark.data.spec import LABEL, SPLIT
 from adanet_spark.errors import BadInputError
 from adanet_spark.execution.base import COMPLETED, CandidateTask, Executor, TaskOutcome, TrainFn
+from adanet_spark.execution.factory import make_executor
 from adanet_spark.results import models, tables
 from adanet_spark.results.evaluate import spark_auc
 from adanet_spark.results.writer import ResultsWriter
@@ -67,34 +68,6 @@ class TuneOutcome:
 
 
 # -- executors ----------------------------------------------------------------------
-def make_executor(cfg: JobConfig, spark: SparkSession) -> Executor:
-    """The configured training backend (``execution.factory.make_executor`` when present)."""
-    try:
-        from adanet_spark.execution.factory import make_executor as factory
-    except ModuleNotFoundError as exc:
-        if exc.name != "adanet_spark.execution.factory":
-            raise
-        factory = None
-    if factory is not None:
-        return factory(cfg, spark)
-    from adanet_spark.execution.faults import FaultPlan
-    from adanet_spark.execution.stragglers import StragglerPolicy
-    t = cfg.training
-    faults = FaultPlan.from_config(cfg.testing)
-    policy = StragglerPolicy.from_config(cfg.straggler)
-    if t.backend == "local":
-        from adanet_spark.execution.local import LocalExecutor
-        return LocalExecutor(policy=dataclasses.replace(policy, drop=False), faults=faults,
-                             threads_per_worker=t.threads_per_worker)
-    if t.backend == "horovod":
-        from adanet_spark.execution.horovod import HorovodExecutor
-        return HorovodExecutor(spark, workers=t.workers, group_size=t.group_size, mode=t.mode, policy=policy,
-                               faults=faults, threads_per_worker=t.threads_per_worker)
-    from adanet_spark.execution.spark import SparkExecutor
-    return SparkExecutor(spark, workers=t.workers, mode=t.mode, policy=policy, faults=faults,
-                         threads_per_worker=t.threads_per_worker)
-
-
 class _TimingExecutor(Executor):
     """Passes outcomes through, keeping each candidate's worker timings (for eval_seconds)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import sys
 from typing import Optional
 
 from pyspark import SparkConf
@@ -71,6 +72,9 @@ def _local_defaults(warehouse: str) -> dict:
     if not jars:
         raise RuntimeError(f"no Delta Lake jars in {JARS_DIR}: run `make setup` first")
     return {
+        # Python workers must run this interpreter (the .venv with torch and Horovod),
+        # not whatever python3 is first on PATH.
+        "spark.pyspark.python": os.environ.get("PYSPARK_PYTHON", sys.executable),
         "spark.jars": ",".join(jars),
         "spark.sql.warehouse.dir": wh,
         # No metastore: every Delta table under the warehouse is registered again at

@@ -142,7 +142,7 @@ class AdaNetSearch:
         budget = TrainBudget.from_config(self.config)
         return [CandidateTask(iteration, s.name,
                               make_payload(s, ensemble, budget, derive_seed(self.seed, iteration, s.name),
-                                           iteration))
+                                           iteration), cost=s.cost())
                 for s in specs]
 
     def _with_previous_metrics(self, standing: _Standing, results: dict[str, CandidateResult]) -> _Standing:

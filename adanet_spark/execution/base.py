@@ -24,6 +24,9 @@ class CandidateTask:
     iteration: int
     name: str
     payload: dict  # plain values only: what train_fn needs besides the data
+    # Relative compute of this task (e.g. multiply-adds per row). Straggler deadlines
+    # scale with it, so a candidate that is merely bigger is not mistaken for a slow one.
+    cost: float = 1.0
 
 
 @dataclass

@@ -119,7 +119,8 @@ class IterationTracker:
         self._states = [_TaskState(t, i) for i, t in enumerate(tasks)]
         self._pending: Deque[int] = collections.deque(range(len(tasks)))
         self._running: Dict[str, Attempt] = {}
-        self._train_times: List[float] = []  # driver-measured, completed attempts only
+        # Driver-measured seconds per unit of task cost, completed attempts only.
+        self._train_times: List[float] = []
         self._finished = 0
         self.started_at = clock()
 
@@ -144,12 +145,14 @@ class IterationTracker:
     def completed_count(self) -> int:
         return len(self._train_times)
 
-    def deadline(self) -> Optional[float]:
-        """Seconds a running candidate may take, or None while the quorum is not met."""
+    def deadline(self, task: Optional[CandidateTask] = None) -> Optional[float]:
+        """Seconds ``task`` may take (a unit-cost task when None), or None while the
+        quorum is not met: deadline_factor x the median completed time per unit cost."""
         if not self.policy.drop or self.completed_count < self.policy.quorum_count(self.n_tasks):
             return None
+        cost = _cost(task) if task is not None else 1.0
         return max(self.policy.min_deadline_s,
-                   self.policy.deadline_factor * statistics.median(self._train_times))
+                   self.policy.deadline_factor * statistics.median(self._train_times) * cost)
 
     # ------------------------------------------------------------------ events
     def next_attempt(self) -> Optional[Attempt]:
@@ -188,7 +191,7 @@ class IterationTracker:
         if att is None:
             return None  # already dropped: a late result is ignored
         elapsed = att.elapsed(self.clock())
-        self._train_times.append(elapsed)
+        self._train_times.append(elapsed / _cost(att.task))
         return self._finish(att, COMPLETED, result=result, elapsed=elapsed,
                             worker=worker or att.worker, extra=extra)
 
@@ -216,12 +219,12 @@ class IterationTracker:
 
     def stragglers(self) -> List[Attempt]:
         """Running attempts past the deadline (or projected past it) at this moment."""
-        deadline = self.deadline()
-        if deadline is None:
+        if self.deadline() is None:
             return []
         now = self.clock()
         out = []
         for att in self._running.values():
+            deadline = self.deadline(att.task)
             if att.launched_at is None:
                 continue
             if (self.expect_started and att.started_at is None
@@ -247,7 +250,7 @@ class IterationTracker:
         if att is None:
             return None
         now = self.clock()
-        info = {"deadline_s": self.deadline(), "progress": att.progress}
+        info = {"deadline_s": self.deadline(att.task), "progress": att.progress}
         info.update(extra or {})
         return self._finish(att, DROPPED, elapsed=att.elapsed(now), worker=att.worker, extra=info)
 
@@ -271,3 +274,8 @@ class IterationTracker:
         info.update(extra or {})
         return TaskOutcome(att.task, status, result=result, error=error, attempts=att.number,
                            worker=worker or "?", elapsed_s=elapsed, extra=info)
+
+
+def _cost(task: CandidateTask) -> float:
+    cost = float(getattr(task, "cost", 1.0) or 1.0)
+    return cost if cost > 0 else 1.0

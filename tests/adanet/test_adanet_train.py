@@ -109,12 +109,13 @@ class _ThreadGroup:
         self.slots, self.calls = [None] * size, [0] * size
 
     def allreduce_for(self, rank):
-        def allreduce_(t):
-            self.slots[rank] = t.clone()
-            self.barrier.wait()
-            mean = sum(self.slots) / self.size  # same order on every rank: identical results
-            self.barrier.wait()
-            t.copy_(mean)
+        def allreduce_(tensors):
+            for t in tensors:  # one grouped call per step, as Horovod's grouped allreduce
+                self.slots[rank] = t.clone()
+                self.barrier.wait()
+                mean = sum(self.slots) / self.size  # same order on every rank: identical results
+                self.barrier.wait()
+                t.copy_(mean)
             self.calls[rank] += 1
         return allreduce_
 

@@ -171,3 +171,20 @@ def test_waits_for_reported_start_within_grace():
     tr.started(b.key)
     clock.t += 3.5
     assert [x.key for x in tr.stragglers()] == [b.key]
+
+
+def test_deadline_scales_with_task_cost():
+    """A candidate twice as big may take twice as long before it counts as a straggler."""
+    clock = Clock()
+    work = [CandidateTask(1, "small", {}, cost=1.0), CandidateTask(1, "small2", {}, cost=1.0),
+            CandidateTask(1, "big", {}, cost=2.0), CandidateTask(1, "slow", {}, cost=1.0)]
+    tr = IterationTracker(work, StragglerPolicy(quorum=0.5, deadline_factor=1.5, project=False), clock)
+    a, b, big, slow = start_all(tr)
+    clock.t += 10
+    tr.completed(a.key)
+    tr.completed(b.key)
+    assert tr.deadline(big.task) == pytest.approx(30.0) and tr.deadline(slow.task) == pytest.approx(15.0)
+    clock.t += 10  # both have run 20 s: the slow unit-cost one is late, the big one is not
+    assert [x.key for x in tr.stragglers()] == [slow.key]
+    clock.t += 11
+    assert {x.key for x in tr.stragglers()} == {slow.key, big.key}
