@@ -2,7 +2,7 @@
 # Run an adanet-spark job:
 #   ./spark-submit.sh [spark-submit options] jobs/<job>.py [--conf conf/<file>.yaml] [--set key=value ...]
 #
-# Local (default): master local[*], Delta jars from ./jars, warehouse ./warehouse.
+# Local (default): master local[<cores + 1>], Delta jars from ./jars, warehouse ./warehouse.
 # Cluster: set SPARK_MASTER (yarn, k8s://..., spark://...) or pass --master; the
 # package is shipped to executors as a --py-files zip, Delta comes from
 # --packages (or the cluster, e.g. Databricks), and ADANET_VENV_ARCHIVE may name
@@ -26,7 +26,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$job" ] || { echo "usage: $0 [spark-submit options] jobs/<job>.py [job args]" >&2; exit 2; }
-master=${master:-local[*]}
+# One task slot more than cores: Horovod workers hold theirs for the whole search,
+# and the driver's result writes between iterations need one too.
+master=${master:-local[$(( $(nproc) + 1 ))]}
 case " ${opts[*]-} " in *" --master"*) ;; *) opts+=(--master "$master") ;; esac
 
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"

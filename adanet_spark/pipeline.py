@@ -178,6 +178,19 @@ def latest_final_model(spark: SparkSession, cfg: JobConfig, exclude_run: Optiona
 
 
 # -- tune ---------------------------------------------------------------------------
+def _check_slots(sc, cfg: JobConfig) -> None:
+    """Horovod workers hold their task slots for the whole search, and each iteration's
+    results are written by Spark jobs in between: on a local master they need a slot
+    left over, or the first write waits forever."""
+    t = cfg.training
+    if t.backend == "horovod" and (sc.master or "").startswith("local") \
+            and t.workers >= sc.defaultParallelism:
+        raise BadInputError(
+            f"config key 'training.workers' is {t.workers}, but Spark master {sc.master} has "
+            f"{sc.defaultParallelism} task slots: the Horovod workers must leave one for the "
+            f"driver's result writes (use local[{t.workers + 1}] or more, or fewer workers)")
+
+
 def tune(spark: SparkSession, cfg: JobConfig, table: FeatureTable, writer: ResultsWriter,
          fresh: bool = False) -> TuneOutcome:
     """AdaNet search on ``table``; writes candidates, ensembles and the adanet auc_reports row."""
@@ -185,6 +198,7 @@ def tune(spark: SparkSession, cfg: JobConfig, table: FeatureTable, writer: Resul
     from adanet_spark.adanet.search import AdaNetSearch
 
     sc = spark.sparkContext
+    _check_slots(sc, cfg)
     label = f"tune {cfg.dataset} run {writer.run_id}"
     spec = table.spec
     sc.setJobDescription(f"{label}: plan (resume / warm start)")

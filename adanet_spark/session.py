@@ -32,6 +32,12 @@ def warehouse_path(warehouse: str) -> str:
     return os.path.join(REPO_ROOT, warehouse)
 
 
+def default_master() -> str:
+    """``local[*]`` plus one task slot: Horovod workers hold theirs for a whole search,
+    and the driver's own Spark jobs (result writes between iterations) need one more."""
+    return f"local[{(os.cpu_count() or 1) + 1}]"
+
+
 def get_session(app_name: str = "adanet-spark", warehouse: str = "warehouse",
                 extra: Optional[dict] = None) -> SparkSession:
     """Return the active session, or build one.
@@ -44,7 +50,7 @@ def get_session(app_name: str = "adanet-spark", warehouse: str = "warehouse",
     if active is not None:
         return active
     given = SparkConf()  # carries spark-submit's --master/--conf when launched by it
-    master = given.get("spark.master", None) or os.environ.get("SPARK_MASTER") or "local[*]"
+    master = given.get("spark.master", None) or os.environ.get("SPARK_MASTER") or default_master()
     conf = {"spark.master": master}
     if master.startswith("local"):
         conf.update(_local_defaults(warehouse))

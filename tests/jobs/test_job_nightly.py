@@ -134,3 +134,18 @@ def test_documented_queries(spark, shared_run):
     latest = spark.sql(f"SELECT e.n_subnetworks FROM {db}.ensembles e JOIN {db}.runs r USING (run_id) "
                        f"WHERE e.is_final ORDER BY r.finished_at DESC LIMIT 1").first()[0]
     assert [r.subnetwork for r in architecture] == list(range(latest))
+
+
+def test_horovod_workers_must_leave_a_slot_for_result_writes(spark):
+    """On a local master the Horovod pool holds its slots for the whole search; the
+    driver's writes between iterations need one more, or the run would hang."""
+    from adanet_spark.config import load_config
+    from adanet_spark.errors import BadInputError
+    from adanet_spark.pipeline import _check_slots
+
+    slots = spark.sparkContext.defaultParallelism
+    cfg = load_config(None, [f"training.workers={slots}", f"training.group_size=1"])
+    with pytest.raises(BadInputError, match="training.workers"):
+        _check_slots(spark.sparkContext, cfg)
+    ok = load_config(None, [f"training.workers={max(1, slots - 1)}"])
+    _check_slots(spark.sparkContext, ok)
