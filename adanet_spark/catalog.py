@@ -14,6 +14,7 @@ import re
 from pyspark.sql import DataFrame, SparkSession
 
 from adanet_spark.errors import BadInputError
+from adanet_spark.paths import in_repo
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -25,8 +26,12 @@ def check_name(name: str, key: str) -> str:
     return name
 
 
+def warehouse_path(warehouse: str) -> str:
+    """A relative warehouse is relative to the repo, so every job sees one catalog."""
+    return in_repo(warehouse)
+
+
 def table_path(warehouse: str, database: str, table: str) -> str:
-    from adanet_spark.session import warehouse_path
     return f"{warehouse_path(warehouse).rstrip('/')}/{database}.db/{table}"
 
 

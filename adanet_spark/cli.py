@@ -14,6 +14,7 @@ from typing import Callable, Optional, Sequence
 
 from adanet_spark.config import JobConfig, load_config
 from adanet_spark.errors import BadInputError
+from adanet_spark.pipeline.summary import print_summary
 
 log = logging.getLogger("adanet_spark")
 
@@ -24,6 +25,23 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set adanet.max_iterations=3")
     return parser
+
+
+def resumable_parser(description: str) -> argparse.ArgumentParser:
+    """The parser of the jobs that start or resume a run (tune, nightly): ``--fresh``
+    discards the run_id's earlier progress instead of resuming it."""
+    parser = base_parser(description)
+    parser.add_argument("--fresh", action="store_true", help="start the run over instead of resuming it")
+    return parser
+
+
+def resumable_job(run: Callable, description: str) -> tuple[Callable, Callable[[], argparse.ArgumentParser]]:
+    """``(main, parser)`` of a job that starts or resumes one run (tune, nightly): ``main``
+    calls ``run(spark, cfg, fresh=...)`` and prints the run summary both jobs share."""
+    def main(spark, cfg, args) -> None:
+        print_summary(run(spark, cfg, fresh=args.fresh))
+
+    return main, lambda: resumable_parser(description)
 
 
 def setup_logging() -> None:

@@ -55,8 +55,3 @@ def write_text(spark: SparkSession, path: str, text: str) -> None:
 def read_text(spark: SparkSession, path: str) -> str:
     return read_bytes(spark, path).decode("utf-8")
 
-
-def delete(spark: SparkSession, path: str, recursive: bool = True) -> None:
-    fs, jpath = _fs_and_path(spark, path)
-    if fs.exists(jpath):
-        fs.delete(jpath, recursive)

@@ -15,21 +15,16 @@ from typing import Optional
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
+from adanet_spark.catalog import register_warehouse, warehouse_path
+from adanet_spark.paths import REPO_ROOT
+
 log = logging.getLogger(__name__)
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JARS_DIR = os.environ.get("ADANET_JARS_DIR", os.path.join(REPO_ROOT, "jars"))
 
 
 def delta_jars() -> list[str]:
     return sorted(glob.glob(os.path.join(JARS_DIR, "*.jar")))
-
-
-def warehouse_path(warehouse: str) -> str:
-    """A relative warehouse is relative to the repo, so every job sees one catalog."""
-    if "://" in warehouse or os.path.isabs(warehouse):
-        return warehouse
-    return os.path.join(REPO_ROOT, warehouse)
 
 
 def default_master() -> str:
@@ -66,7 +61,6 @@ def get_session(app_name: str = "adanet-spark", warehouse: str = "warehouse",
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("ADANET_SPARK_LOG_LEVEL", "WARN"))
     if master.startswith("local"):
-        from adanet_spark.catalog import register_warehouse
         register_warehouse(spark, warehouse_path(warehouse))
     return spark
 
@@ -95,3 +89,13 @@ def _local_defaults(warehouse: str) -> dict:
         "spark.databricks.delta.snapshotPartitions": "1",
         "spark.driver.memory": os.environ.get("ADANET_DRIVER_MEMORY", "4g"),
     }
+
+
+def spark_context(spark=None):
+    """The SparkContext of ``spark`` (a SparkSession or SparkContext), else of the active
+    session, else of a new one from :func:`get_session`."""
+    from pyspark import SparkContext
+    if spark is not None:
+        return getattr(spark, "sparkContext", spark)
+    sc = SparkContext._active_spark_context
+    return sc if sc is not None else get_session().sparkContext

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import logging
 import math
 import os
@@ -38,14 +37,15 @@ import platform
 import statistics
 import sys
 import time
-from typing import Any, Optional
+from typing import Optional
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# _common first: it puts the repository on sys.path for adanet_spark
+from _common import OUT_DIR, REPO_ROOT, command_line, parser, spark_environment, write_json, write_section
+from adanet_spark.results import tables
 
 log = logging.getLogger("headline")
 
-MODELS = ("adanet", "logistic_regression", "manual_nn", "grid_search_nn", "random_search_nn")
+MODELS = tables.MODELS  # adanet first, then the baselines
 REFERENCE = "hist_gradient_boosting"
 LABELS = {"adanet": "AdaNet", "logistic_regression": "Logistic Regression", "manual_nn": "Manual NN",
           "grid_search_nn": "Grid search NN", "random_search_nn": "Random search NN",
@@ -56,9 +56,6 @@ PUBLISHED = [  # a production deployment's figures on its own data
     ("Random_Bst_NN", "2 h 35 min", "35 min", "67.2%"),
     ("AdaNet", "36 min", "31 min", "67.6%"),
 ]
-START, END = "<!-- headline:start -->", "<!-- headline:end -->"
-MD_PATH = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-OUT_DIR = os.path.join(ROOT, "docs", "benchmarks")
 QUICK_FLIGHTS_SAMPLE = 8  # --quick keeps one flight in this many (a deterministic hash)
 QUICK_OVERRIDES = [
     "adanet.max_iterations=3", "adanet.epochs=3",
@@ -68,17 +65,6 @@ QUICK_OVERRIDES = [
 ]
 
 
-def environment() -> None:
-    """local[2], workers on this venv's Python and able to import the package."""
-    os.environ.setdefault("SPARK_MASTER", "local[2]")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ["PYTHONPATH"] = ROOT + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")
-    os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
-                          f"--driver-memory 4g --driver-java-options "
-                          f"-Dlog4j.configurationFile=file:{ROOT}/conf/log4j2.properties pyspark-shell")
-    os.chdir(ROOT)
-
-
 # -- one dataset ------------------------------------------------------------------------
 def dataset_config(name: str, quick: bool, overrides: list[str]):
     from adanet_spark.config import load_config
@@ -86,7 +72,7 @@ def dataset_config(name: str, quick: bool, overrides: list[str]):
             "baselines.models=[logistic_regression, manual_nn, grid_search_nn, random_search_nn]"]
     if quick:
         sets += QUICK_OVERRIDES
-    cfg = load_config(os.path.join(ROOT, "conf", f"{name}.yaml"), sets + list(overrides))
+    cfg = load_config(os.path.join(REPO_ROOT, "conf", f"{name}.yaml"), sets + list(overrides))
     if quick and name == "flights":
         cfg.dataset = f"{name}_quick"
         keep = f"pmod(xxhash64(month, day, carrier, flight), {QUICK_FLIGHTS_SAMPLE}) = 0"
@@ -106,12 +92,12 @@ def feature_table(spark, cfg):
 
 def run_adanet(spark, cfg, table, refs) -> dict:
     from adanet_spark.adanet.search import AdaNetSearch
-    from adanet_spark.baselines.scoring import ensemble_auc
+    from adanet_spark.baselines.auc import ensemble_auc
     from adanet_spark.execution.factory import make_executor
     executor = make_executor(cfg, spark)  # as the tune/nightly jobs get it (straggler dropping on)
     try:
         t0 = time.perf_counter()
-        search = AdaNetSearch(cfg.adanet, table.spec, executor=executor, seed=cfg.run.seed)
+        search = AdaNetSearch(table.spec, **cfg.adanet.search_params(), executor=executor, seed=cfg.run.seed)
         search.fit(refs["train"], refs["valid"])
         train_s = time.perf_counter() - t0
     finally:
@@ -133,7 +119,7 @@ def run_hgb(refs, seed: int) -> dict:
     """HistGradientBoosting on the driver (it is a reference, not a Spark model)."""
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from adanet_spark.metrics import roc_auc
+    from adanet_spark.adanet.metrics import roc_auc
 
     def xy(split):
         d = refs[split].load()
@@ -206,7 +192,7 @@ def run_dataset(spark, name: str, seeds: list[int], quick: bool, overrides: list
                                                           for m, v in per_seed.items() if v))
     summary = {m: summarise(v) for m, v in per_seed.items() if v}
     info = {"table": table.name, "rows": dict(table.counts), "seeds": seeds,
-            "adanet": {k: v for k, v in base.adanet.__dict__.items()},
+            "adanet": base.adanet.model_dump(),
             "baselines": {"epochs": base.baselines.epochs, "patience": base.baselines.patience,
                           "random_trials": base.baselines.random_trials},
             "notes": {m: [r["notes"] for r in v] for m, v in per_seed.items()}}
@@ -283,7 +269,7 @@ def targets(name: str, models: dict, r: dict, random_trials: int) -> list[str]:
 
 
 def markdown(results: dict, infos: dict, meta: dict) -> str:
-    lines = [START, "## Headline: AdaNet vs baselines", "",
+    lines = ["## Headline: AdaNet vs baselines", "",
              f"`{meta['command']}` — {meta['when']}, wall time {fmt_time(meta['wall_s'])}; "
              f"{meta['machine']}. Spark `local[2]`, `spark` backend (async, 2 workers, 1 torch thread each); "
              f"every model on the same feature table and splits, test AUC computed the same way (exact, on Spark). "
@@ -336,21 +322,8 @@ def markdown(results: dict, infos: dict, meta: dict) -> str:
             lines += ["AdaNet ensembles: " + " | ".join(ada), ""]
     suffix = "_quick" if meta.get("quick") else ""
     lines += [f"Plot: [headline{suffix}.png](benchmarks/headline{suffix}.png); "
-              f"data: [headline{suffix}.json](benchmarks/headline{suffix}.json).", END]
+              f"data: [headline{suffix}.json](benchmarks/headline{suffix}.json)."]
     return "\n".join(lines)
-
-
-def replace_section(path: str, section: str) -> None:
-    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        _, after = rest.split(END, 1)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as fh:
-        fh.write(text)
 
 
 def plot(results: dict, path: str) -> None:
@@ -376,18 +349,21 @@ def plot(results: dict, path: str) -> None:
     plt.close(fig)
 
 
+def arguments(argv: Optional[list[str]]) -> argparse.Namespace:
+    p = parser(__doc__)
+    p.add_argument("--quick", action="store_true", help="1 seed, 1/8 of flights, fewer trials and epochs")
+    p.add_argument("--datasets", default="flights,adult")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3; --quick 1)")
+    p.add_argument("--skip", default="", help="models to leave out, comma-separated")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override for every dataset, e.g. adanet.epochs=5")
+    p.add_argument("--out-dir", default=OUT_DIR)
+    return p.parse_args(argv)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1 seed, 1/8 of flights, fewer trials and epochs")
-    parser.add_argument("--datasets", default="flights,adult")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3; --quick 1)")
-    parser.add_argument("--skip", default="", help="models to leave out, comma-separated")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override for every dataset, e.g. adanet.epochs=5")
-    parser.add_argument("--out-dir", default=OUT_DIR)
-    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/BENCHMARKS.md")
-    args = parser.parse_args(argv)
-    environment()
+    args = arguments(argv)
+    spark_environment(driver_memory="4g")
     from adanet_spark.cli import setup_logging
     setup_logging()
     n_seeds = args.seeds or (1 if args.quick else 3)
@@ -403,21 +379,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         results[key], infos[key] = summary, info
     wall = time.perf_counter() - started
     suffix = "_quick" if args.quick else ""
-    os.makedirs(args.out_dir, exist_ok=True)
     json_path = os.path.join(args.out_dir, f"headline{suffix}.json")
-    with open(json_path, "w") as fh:
-        json.dump(results, fh, indent=2, sort_keys=True)
-        fh.write("\n")
+    write_json(json_path, results)
     plot(results, os.path.join(args.out_dir, f"headline{suffix}.png"))
-    meta = {"command": "python benchmarks/headline.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "quick": args.quick,
+    meta = {"command": command_line(__file__, argv), "quick": args.quick,
             "when": time.strftime("%Y-%m-%d"), "wall_s": wall, "seeds": seeds,
             "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), Python {platform.python_version()}"}
     section = markdown(results, infos, meta)
     print(section)
-    if not args.quick and not args.no_docs:
-        replace_section(MD_PATH, section)
-        print(f"wrote {json_path} and the headline section of {MD_PATH}")
+    if not args.quick and not args.no_docs:  # a quick run is for orientation: it never replaces the record
+        write_section("headline", section)
+        print(f"wrote {json_path} and the headline section of docs/BENCHMARKS.md")
     spark.stop()
     return 0
 

@@ -29,16 +29,12 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-os.environ.setdefault("SPARK_MASTER", "local[2]")
-os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+# _common first: it puts the repository on sys.path for adanet_spark
+from _common import OUT_DIR, REPO_ROOT, command_line, parser, spark_environment, write_json, write_section
 
-JSON_PATH = os.path.join(ROOT, "docs", "benchmarks", "stragglers.json")
-MD_PATH = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-START, END = "<!-- stragglers:start -->", "<!-- stragglers:end -->"
-BENCH_DIR = os.path.join(ROOT, "build", "bench_stragglers")
-FLIGHTS = os.path.join(ROOT, "warehouse", "adanet.db", "features_flights")
+JSON_PATH = os.path.join(OUT_DIR, "stragglers.json")
+BENCH_DIR = os.path.join(REPO_ROOT, "build", "bench_stragglers")
+FLIGHTS = os.path.join(REPO_ROOT, "warehouse", "adanet.db", "features_flights")
 SLOW_CANDIDATE = "same-*-w32"  # one candidate per iteration (the first one proposed)
 
 log = logging.getLogger("bench.stragglers")
@@ -153,8 +149,8 @@ def run_search(spark, args, meta: dict, backend: str, mode: str, straggler: bool
     ex = TimedExecutor(inner)
     t0 = time.perf_counter()
     try:
-        search = AdaNetSearch(cfg.adanet, FeatureSpec.from_json(meta["spec_json"]), executor=ex,
-                              seed=cfg.run.seed)
+        search = AdaNetSearch(FeatureSpec.from_json(meta["spec_json"]), **cfg.adanet.search_params(),
+                              executor=ex, seed=cfg.run.seed)
         data = refs(meta)
         search.fit(data["train"], data["valid"])
     finally:
@@ -253,20 +249,10 @@ def summarise(runs: list, default_backend: str) -> dict:
     return per_backend
 
 
-def write_outputs(result: dict) -> None:
-    os.makedirs(os.path.dirname(JSON_PATH), exist_ok=True)
-    with open(JSON_PATH, "w") as fh:
-        json.dump(result, fh, indent=2, sort_keys=True)
-    section = render_md(result)
-    text = open(MD_PATH).read() if os.path.exists(MD_PATH) else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + START + "\n" + section + END + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + START + "\n" + section + END + "\n"
-    with open(MD_PATH, "w") as fh:
-        fh.write(text)
+def write_outputs(result: dict, docs: bool = True) -> None:
+    write_json(JSON_PATH, result)
+    if docs:
+        write_section("stragglers", render_md(result))
 
 
 def render_md(r: dict) -> str:
@@ -327,10 +313,11 @@ def render_md(r: dict) -> str:
 
 def scheduling_overhead(spark) -> dict:
     """A horovod pool, then an iteration of no-op candidates: pure scheduling cost."""
-    from adanet_spark.execution.base import CandidateTask
-    from adanet_spark.execution.horovod import HorovodExecutor
-    from adanet_spark.execution.stragglers import StragglerPolicy
-    with HorovodExecutor(spark, workers=2, policy=StragglerPolicy(drop=False)) as ex:
+    from adanet_spark.adanet.protocol import CandidateTask
+    from adanet_spark.config import load_config
+    from adanet_spark.execution.factory import make_executor
+    cfg = load_config(overrides=["training.backend=horovod", "training.workers=2", "training.group_size=1"])
+    with make_executor(cfg, spark, drop_stragglers=False) as ex:
         t0 = time.perf_counter()
         ex.start()
         pool_s = time.perf_counter() - t0
@@ -353,33 +340,27 @@ def _warm(_):
 
 
 # ---------------------------------------------------------------------------- main
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train-rows", type=int, default=50000)
-    ap.add_argument("--valid-rows", type=int, default=8000)
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--iterations", type=int, default=2)
-    ap.add_argument("--candidates", type=int, default=4)
-    ap.add_argument("--slow", type=float, default=4.0)
-    ap.add_argument("--backends", default="horovod,spark")
+def arguments() -> argparse.Namespace:
+    ap = parser(__doc__, train_rows=50000, valid_rows=8000, epochs=10, iterations=2, candidates=4, slow=4.0,
+                backends="horovod,spark")
     ap.add_argument("--no-rss", action="store_true", help="skip the 1x / 4x driver memory probes")
     ap.add_argument("--render-only", action="store_true",
                     help="recompute the summary of docs/benchmarks/stragglers.json and rewrite the docs")
     ap.add_argument("--probe", help=argparse.SUPPRESS)
     ap.add_argument("--probe-backend", default="horovod", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("bench", "adanet_spark"):  # horovod's driver logs at INFO on the root logger
-        logging.getLogger(name).setLevel(logging.INFO)
-    if args.probe:
-        return probe(args)
-    if args.render_only:
-        result = json.load(open(JSON_PATH))
-        result["per_backend"] = summarise(result["runs"], result["default_backend"])
-        result.update({k: result["per_backend"][result["default_backend"]][k]
-                       for k in ("async_straggler_ratio", "sync_straggler_ratio", "auc_spread")})
-        return write_outputs(result)
+    return ap.parse_args()
 
+
+def with_summary(result: dict) -> dict:
+    """The per-backend summary of ``result["runs"]``, and the default backend's ratios on top."""
+    result["per_backend"] = summarise(result["runs"], result["default_backend"])
+    result.update({k: result["per_backend"][result["default_backend"]][k]
+                   for k in ("async_straggler_ratio", "sync_straggler_ratio", "auc_spread")})
+    return result
+
+
+def measure(args) -> dict:
+    """Every backend x mode x straggler search, the scheduling overhead and the RSS probes."""
     from adanet_spark.config import StragglerConfig
     from adanet_spark.session import get_session
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -398,21 +379,17 @@ def main() -> None:
                 runs.append(run_search(spark, args, meta1, backend, mode, straggler, args.iterations))
     sched = scheduling_overhead(spark) if "horovod" in backends else None
     spark.stop()
-    per_backend = summarise(runs, default_backend)
     sc = StragglerConfig()
-    result = {
-        "command": "python benchmarks/stragglers.py " + " ".join(sys.argv[1:]),
+    result = with_summary({
+        "command": command_line(__file__),
         "default_backend": default_backend,
-        **{k: per_backend[default_backend][k] for k in ("async_straggler_ratio", "sync_straggler_ratio",
-                                                       "auc_spread")},
-        "per_backend": per_backend,
         "runs": runs,
         "scheduling_overhead": sched,
         "config": {"iterations": args.iterations, "candidates": args.candidates, "epochs": args.epochs,
                    "slow": args.slow, "slow_candidate": SLOW_CANDIDATE, "quorum": sc.quorum,
                    "deadline_factor": sc.deadline_factor},
         "data": {"source": meta1["source"], "train_rows": meta1["train_rows"], "valid_rows": meta1["valid_rows"]},
-    }
+    })
     if meta4 is not None:
         p1 = run_probe(args, os.path.join(BENCH_DIR, "1x", "meta.json"), default_backend)
         p4 = run_probe(args, os.path.join(BENCH_DIR, "4x", "meta.json"), default_backend)
@@ -423,7 +400,21 @@ def main() -> None:
     result["environment"] = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg()[0],
                              "spark_master": os.environ.get("SPARK_MASTER"), "python": platform.python_version(),
                              "pyspark": pyspark.__version__, "torch": torch.__version__}
-    write_outputs(result)
+    return result
+
+
+def main() -> None:
+    args = arguments()
+    spark_environment()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("bench", "adanet_spark"):  # horovod's driver logs at INFO on the root logger
+        logging.getLogger(name).setLevel(logging.INFO)
+    if args.probe:
+        return probe(args)
+    if args.render_only:
+        return write_outputs(with_summary(json.load(open(JSON_PATH))), docs=not args.no_docs)
+    result = measure(args)
+    write_outputs(result, docs=not args.no_docs)
     print(json.dumps({k: result.get(k) for k in ("async_straggler_ratio", "sync_straggler_ratio", "auc_spread",
                                                  "driver_rss_ratio_4x")}, indent=2))
 

@@ -14,30 +14,25 @@ Writes docs/benchmarks/train_throughput.json and its section of docs/BENCHMARKS.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import statistics
-import sys
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# _common first: it puts the repository on sys.path for adanet_spark
+from _common import OUT_DIR, command_line, parser, write_json, write_section
+from adanet_spark.adanet.architecture import CandidateSpec, EnsembleArch, InputSpec, build_subnetwork_arch
+from adanet_spark.adanet.inputs import embedding_dim
+from adanet_spark.adanet.subnetwork import Subnetwork
+from adanet_spark.adanet.train import TrainBudget, train_candidate
+from adanet_spark.data.tensors import TensorData
 
-from adanet_spark.adanet.architecture import CandidateSpec, EnsembleArch, InputSpec, build_subnetwork_arch  # noqa: E402
-from adanet_spark.adanet.inputs import embedding_dim  # noqa: E402
-from adanet_spark.adanet.subnetwork import Subnetwork  # noqa: E402
-from adanet_spark.adanet.train import TrainBudget, train_candidate  # noqa: E402
-from adanet_spark.data.tensors import TensorData  # noqa: E402
-
-JSON_PATH = os.path.join(ROOT, "docs", "benchmarks", "train_throughput.json")
-MD_PATH = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-START, END = "<!-- train_throughput:start -->", "<!-- train_throughput:end -->"
+JSON_PATH = os.path.join(OUT_DIR, "train_throughput.json")
 CARDS = (10, 50, 200, 1000)
 N_NUMERIC = 10
 
@@ -143,19 +138,18 @@ def measure(args) -> dict:
                   "batch_size": args.batch_size, "epochs": args.epochs, "repeats": args.repeats,
                   "threads": args.threads, "torch": torch.__version__, "python": platform.python_version(),
                   "machine": platform.machine(), "cpus": os.cpu_count()},
-        "command": ".venv/bin/python " + " ".join(["benchmarks/train_throughput.py"] + sys.argv[1:]),
+        "command": command_line(__file__),
     }
 
 
-def write_markdown(res: dict) -> None:
+def render_md(res: dict) -> str:
     s, c = res["setup"], res["cpu_rows_per_s"]
     plain, pc = res["plain_rows_per_s"], c["plain"]
 
     def row(label, wall, cpu_rate):
         return f"| {label} | {wall:,} | {wall / plain:.3f} | {cpu_rate:,} | {cpu_rate / pc:.3f} |"
 
-    section = "\n".join([
-        START,
+    return "\n".join([
         "## Candidate training throughput",
         "",
         f"`{res['command']}`",
@@ -180,37 +174,19 @@ def write_markdown(res: dict) -> None:
         "uses torch's fused Adam; the reference is the default Adam a minimal loop would use,",
         "and the fused-Adam row shows the loop with the same optimiser. CPU-time rates are the",
         "stable comparison on a shared machine (other processes stretch wall time, not CPU time).",
-        END,
     ])
-    text = open(MD_PATH).read() if os.path.exists(MD_PATH) else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with open(MD_PATH, "w") as fh:
-        fh.write(text)
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rows", type=int, default=50_000)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=512)
-    p.add_argument("--depth", type=int, default=2)
-    p.add_argument("--width", type=int, default=64)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--no-write", action="store_true", help="print only")
+    p = parser(__doc__, rows=50_000, epochs=10, batch_size=512, depth=2, width=64, repeats=5, threads=1)
+    p.add_argument("--no-write", action="store_true", help="print only: neither the JSON nor the docs")
     args = p.parse_args()
     res = measure(args)
     print(json.dumps({k: v for k, v in res.items() if k != "samples"}, indent=2))
     if not args.no_write:
-        os.makedirs(os.path.dirname(JSON_PATH), exist_ok=True)
-        with open(JSON_PATH, "w") as fh:
-            json.dump(res, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        write_markdown(res)
+        write_json(JSON_PATH, res)
+        if not args.no_docs:
+            write_section("train_throughput", render_md(res))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,8 @@
 
 Exits 1 (after writing every row) when a baseline failed.
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from adanet_spark import cli  # noqa: E402
-from adanet_spark.baselines.runner import failed_models, format_rows, run_baselines  # noqa: E402
+from adanet_spark import cli
+from adanet_spark.baselines.runner import failed_models, format_rows, run_baselines
 
 
 def main(spark, cfg, args):

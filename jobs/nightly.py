@@ -8,25 +8,10 @@
 A rerun with the same run.id resumes (the feature table it built is reused, the
 search continues after its last completed iteration); --fresh starts it over.
 """
-import os
-import sys
+from adanet_spark import cli
+from adanet_spark.pipeline.nightly import run_nightly
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from adanet_spark import cli, pipeline  # noqa: E402
-
-
-def main(spark, cfg, args):
-    out = pipeline.run_nightly(spark, cfg, fresh=getattr(args, "fresh", False))
-    print(f"run {out.run_id}: final ensemble of iteration {out.final_iteration} ({out.n_subnetworks} subnetworks), "
-          f"valid AUC {pipeline._fmt(out.valid_auc)}, test AUC {pipeline._fmt(out.test_auc)}")
-    print(f"model: {out.model_uri}")
-
-
-def parser():
-    p = cli.base_parser("Nightly AdaNet batch: features, search, baselines, report")
-    p.add_argument("--fresh", action="store_true", help="start the run over instead of resuming it")
-    return p
+main, parser = cli.resumable_job(run_nightly, "Nightly AdaNet batch: features, search, baselines, report")
 
 
 if __name__ == "__main__":

@@ -2,13 +2,8 @@
 
 ./spark-submit.sh jobs/prepare_features.py --conf conf/flights.yaml [--set key=value ...]
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from adanet_spark import cli  # noqa: E402
-from adanet_spark.data import feature_table  # noqa: E402
+from adanet_spark import cli
+from adanet_spark.data import feature_table
 
 
 def main(spark, cfg, args):

@@ -3,13 +3,8 @@
 ./spark-submit.sh jobs/query.py "SELECT split, count(*) FROM adanet.features_flights GROUP BY split"
 ./spark-submit.sh jobs/query.py --format json "SELECT * FROM adanet.runs"
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from adanet_spark import cli  # noqa: E402
-from adanet_spark.query import format_json, format_table, run_query  # noqa: E402
+from adanet_spark import cli
+from adanet_spark.sql import format_json, format_table, run_query
 
 
 def main(spark, cfg, args):
@@ -21,9 +16,13 @@ def main(spark, cfg, args):
         print(text)
 
 
+def parser():
+    p = cli.base_parser("Run Spark SQL against the adanet catalog")
+    p.add_argument("sql", help="the SQL statement")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--limit", type=int, default=1000, help="print at most this many rows")
+    return p
+
+
 if __name__ == "__main__":
-    parser = cli.base_parser("Run Spark SQL against the adanet catalog")
-    parser.add_argument("sql", help="the SQL statement")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--limit", type=int, default=1000, help="print at most this many rows")
-    cli.exit_with(cli.run_job("query", main, parser))
+    cli.exit_with(cli.run_job("query", main, parser()))

@@ -12,19 +12,23 @@ model_uri, run_id. The session also has the SQL function adanet_score(features S
 -> DOUBLE bound to the model (see udfs/score.py); --sql runs a query with it instead
 of writing the table.
 """
-import os
-import sys
+import logging
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from adanet_spark import cli
+from adanet_spark.scoring import job
+from udfs.score import SQL_FUNCTION, register, sql_struct
 
-from adanet_spark import cli  # noqa: E402
-from adanet_spark.results import scoring  # noqa: E402
+log = logging.getLogger("jobs.score")
 
 
 def main(spark, cfg, args):
     ids = [c.strip() for c in args.id_columns.split(",") if c.strip()] if args.id_columns else None
-    scoring.run_score(spark, cfg, model_uri=args.model_uri, run_id=args.run_id, input_table=args.input_table,
-                      output=args.output, id_columns=ids, sql=args.sql, limit=args.limit)
+    saved = job.resolve_model(spark, cfg, args.model_uri, args.run_id)
+    register(spark, saved)
+    log.info("model %s (run %s, %s subnetworks); SQL: %s(%s) -> DOUBLE", saved.uri, saved.meta.get("run_id"),
+             saved.meta.get("n_subnetworks"), SQL_FUNCTION, sql_struct(saved.spec))
+    job.run_score(spark, cfg, saved, input_table=args.input_table, output=args.output, id_columns=ids,
+                  sql=args.sql, limit=args.limit)
 
 
 def parser():

@@ -21,10 +21,15 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
+    """The real session; if it cannot start, every test that needs it fails (never skips)."""
     from adanet_spark.session import get_session
     warehouse = str(tmp_path_factory.mktemp("warehouse"))
-    session = get_session("adanet-spark tests", warehouse,
-                          extra={"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"})
+    try:
+        session = get_session("adanet-spark tests", warehouse,
+                              extra={"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"})
+    except Exception as exc:
+        pytest.fail(f"the shared Spark session did not start: {type(exc).__name__}: {exc}\n"
+                    f"(Spark tests need Java and the Delta jars in jars/: run `make setup`)", pytrace=False)
     yield session
     session.stop()
 

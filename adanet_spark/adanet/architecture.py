@@ -14,17 +14,26 @@ The driver, the generators and config validation use these without importing tor
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from adanet_spark.adanet.plain import from_plain
 
 ENSEMBLE_FORMAT = "adanet-spark/ensemble"
 ENSEMBLE_VERSION = 1
 
 
-def _from_dict(cls, d: dict):
-    """Build a dataclass from a dict, ignoring unknown keys (newer writers may add some)."""
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in d.items() if k in names})
+class _HoldsInputs:
+    """JSON round trip of a spec that holds an :class:`InputSpec` (candidates, subnetworks)."""
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        d = dict(d)
+        d["inputs"] = InputSpec.from_dict(d["inputs"])
+        return from_plain(cls, d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,7 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
-class CandidateSpec:
+class CandidateSpec(_HoldsInputs):
     """One proposal of a generator. ``name`` is unique within its iteration."""
 
     name: str
@@ -67,15 +76,6 @@ class CandidateSpec:
         d["inputs"] = self.inputs.to_dict()
         return d
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "CandidateSpec":
-        d = dict(d)
-        d["inputs"] = InputSpec.from_dict(d["inputs"])
-        return _from_dict(cls, d)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
-
     def cost(self) -> float:
         """Multiply-adds per row of the hidden layers: how long it takes, relatively."""
         first = (self.inputs.n_numeric + 8 * len(self.inputs.cardinalities)) * self.width
@@ -83,7 +83,7 @@ class CandidateSpec:
 
 
 @dataclass(frozen=True)
-class SubnetworkArch:
+class SubnetworkArch(_HoldsInputs):
     """Exact shapes of one subnetwork.
 
     ``reads[k]`` lists the earlier subnetworks whose hidden layer ``k-1`` feeds this
@@ -113,15 +113,6 @@ class SubnetworkArch:
                 "inputs": self.inputs.to_dict(), "activation": self.activation,
                 "dropout": self.dropout, "batch_norm": self.batch_norm,
                 "reads": [list(r) for r in self.reads], "extra_in": list(self.extra_in)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "SubnetworkArch":
-        d = dict(d)
-        d["inputs"] = InputSpec.from_dict(d["inputs"])
-        return _from_dict(cls, d)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from adanet_spark.adanet.subnetwork import Subnetwork, complexity
 
 ARCH_FILE = "architecture.json"
 WEIGHTS_FILE = "weights.safetensors"
-_CHUNK = 8192  # rows per inference chunk: bounds memory; cache-sized chunks run ~20% faster
+# Rows per inference chunk: bounds memory, and cache-sized chunks run ~20% faster than one big matmul.
+INFERENCE_CHUNK = 8192
 
 
 class Ensemble(nn.Module):
@@ -92,8 +93,8 @@ class Ensemble(nn.Module):
     def predict_logits(self, data: Any, categorical: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Logits for a TensorData, a loadable split reference, or ``(numeric, categorical)``."""
         numeric, categorical = _features(data, categorical)
-        parts = [self(numeric[i:i + _CHUNK], categorical[i:i + _CHUNK])
-                 for i in range(0, numeric.shape[0], _CHUNK)]
+        parts = [self(numeric[i:i + INFERENCE_CHUNK], categorical[i:i + INFERENCE_CHUNK])
+                 for i in range(0, numeric.shape[0], INFERENCE_CHUNK)]
         return torch.cat(parts) if parts else numeric.new_zeros(0)
 
     def predict_proba(self, data: Any, categorical: Optional[torch.Tensor] = None) -> np.ndarray:

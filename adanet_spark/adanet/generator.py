@@ -7,19 +7,33 @@ No torch here: generators see architectures and reports, never weights or data.
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from adanet_spark.adanet.architecture import CandidateSpec, EnsembleArch, InputSpec
-from adanet_spark.errors import BadInputError
 
 _REGISTRY: dict[str, type["Generator"]] = {}
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What a generator may propose: the architecture half of the search's parameters."""
+
+    widths: tuple[int, ...] = (64, 128)
+    learning_rates: tuple[float, ...] = (3e-3, 1e-3)
+    max_depth: int = 4
+    candidates_per_iteration: int = 4
+    activation: str = "relu"
+    dropout: float = 0.0
+    batch_norm: bool = False
+    connections: bool = True
 
 
 class Generator(abc.ABC):
     """Proposes candidates from the previous ensemble and the reports so far."""
 
-    def __init__(self, config: Any, inputs: InputSpec):
-        self.config = config
+    def __init__(self, space: SearchSpace, inputs: InputSpec):
+        self.space = space
         self.inputs = inputs
 
     @abc.abstractmethod
@@ -38,15 +52,10 @@ def generator_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def check_generator_name(name: str) -> None:
+def make_generator(name: str, space: SearchSpace, inputs: InputSpec) -> Generator:
     if name not in _REGISTRY:
-        raise BadInputError(f"config key 'adanet.generator' must be one of "
-                            f"{', '.join(generator_names())}, got '{name}'")
-
-
-def make_generator(name: str, config: Any, inputs: InputSpec) -> Generator:
-    check_generator_name(name)
-    return _REGISTRY[name](config, inputs)
+        raise ValueError(f"unknown generator {name!r} (registered: {', '.join(generator_names())})")
+    return _REGISTRY[name](space, inputs)
 
 
 def _unique(values: Sequence) -> list:
@@ -73,18 +82,18 @@ class DefaultGenerator(Generator):
     """
 
     def generate(self, previous: EnsembleArch, reports: Sequence[Any], iteration: int) -> list[CandidateSpec]:
-        cfg = self.config
+        sp = self.space
         last = previous.depths[-1] if previous.subnetworks else 0
-        same = min(max(1, last), cfg.max_depth)
-        deeper = min(same + 1, cfg.max_depth)
+        same = min(max(1, last), sp.max_depth)
+        deeper = min(same + 1, sp.max_depth)
         kinds = [("same", same)] + ([("deeper", deeper)] if deeper != same else [])
-        rates = _unique(cfg.learning_rates)
+        rates = _unique(sp.learning_rates)
         specs: list[CandidateSpec] = []
-        for width, rate in _diagonal(_unique(cfg.widths), rates):
+        for width, rate in _diagonal(_unique(sp.widths), rates):
             for kind, depth in kinds:
                 name = f"{kind}-d{depth}-w{width}" + (f"-lr{rate:g}" if len(rates) > 1 else "")
                 specs.append(CandidateSpec(name=name, depth=depth, width=width, learning_rate=rate,
-                                           inputs=self.inputs, kind=kind, activation=cfg.activation,
-                                           dropout=cfg.dropout, batch_norm=cfg.batch_norm,
-                                           connections=cfg.connections))
-        return specs[:cfg.candidates_per_iteration]
+                                           inputs=self.inputs, kind=kind, activation=sp.activation,
+                                           dropout=sp.dropout, batch_norm=sp.batch_norm,
+                                           connections=sp.connections))
+        return specs[:sp.candidates_per_iteration]

@@ -1,4 +1,4 @@
-"""Training rows on a worker: loading (once per process), checks, frozen-ensemble features.
+"""Training rows on a worker: checks and the frozen ensemble's contribution.
 
 The previous ensemble is frozen while a candidate trains, so its contribution to
 every row is a constant. :func:`frozen_rows` computes it once per candidate (the
@@ -11,51 +11,18 @@ for a depth-4 candidate reading four width-64 subnetworks.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import torch
 
 from adanet_spark.adanet.architecture import InputSpec
-from adanet_spark.adanet.ensemble import Ensemble
+from adanet_spark.adanet.ensemble import INFERENCE_CHUNK, Ensemble
+from adanet_spark.adanet.protocol import SplitData
 from adanet_spark.adanet.subnetwork import Subnetwork
-from adanet_spark.data.tensors import TensorData
-
-_CHUNK = 8192  # rows per inference chunk (cache-sized: faster than one big matmul)
-_CACHE_SIZE = 4  # a worker trains many candidates on the same (train, valid) pair
-_cache: "OrderedDict[Any, TensorData]" = OrderedDict()
-_cache_lock = threading.Lock()
 
 
-def load_split(ref: Any) -> TensorData:
-    """``ref.load()``, read once per process for hashable refs (ParquetSplit).
-
-    In-memory TensorData is unhashable and already loaded, so it is not cached.
-    """
-    try:
-        hash(ref)
-    except TypeError:
-        return ref.load()
-    with _cache_lock:
-        if ref in _cache:
-            _cache.move_to_end(ref)
-            return _cache[ref]
-    loaded = ref.load()  # outside the lock: reading Parquet may take seconds
-    with _cache_lock:
-        _cache[ref] = loaded
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return loaded
-
-
-def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
-def check_inputs(data: TensorData, inputs: InputSpec, split: str) -> None:
+def check_inputs(data: SplitData, inputs: InputSpec, split: str) -> None:
     """Shapes and index ranges, checked once: the fused embedding table would
     otherwise read a neighbouring feature's row for an out-of-range index."""
     if len(data) == 0:
@@ -94,12 +61,13 @@ class Rows:
 
 
 @torch.no_grad()
-def frozen_rows(ensemble: Ensemble, data: TensorData, candidate: Subnetwork) -> Rows:
+def frozen_rows(ensemble: Ensemble, data: SplitData, candidate: Subnetwork) -> Rows:
     numeric = data.numeric.contiguous()
     categorical = data.categorical.contiguous()
     zs, extras = [], []
-    for i in range(0, numeric.shape[0], _CHUNK):
-        z, hiddens = ensemble.subnetwork_outputs(numeric[i:i + _CHUNK], categorical[i:i + _CHUNK])
+    for i in range(0, numeric.shape[0], INFERENCE_CHUNK):
+        z, hiddens = ensemble.subnetwork_outputs(numeric[i:i + INFERENCE_CHUNK],
+                                                 categorical[i:i + INFERENCE_CHUNK])
         zs.append(z)
         extras.append(candidate.gather_extra(hiddens))
     z = torch.cat(zs)

@@ -27,9 +27,10 @@ from torch import nn
 
 from adanet_spark.adanet.architecture import SubnetworkArch
 from adanet_spark.adanet.inputs import InputLayer
+from adanet_spark.adanet.names import ACTIVATION_NAMES, COMPLEXITY_NAMES
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "elu": nn.ELU}
-COMPLEXITIES = ("sqrt_depth", "rademacher")
+ACTIVATIONS = dict(zip(ACTIVATION_NAMES, (nn.ReLU, nn.Tanh, nn.GELU, nn.ELU)))
+COMPLEXITIES = COMPLEXITY_NAMES
 
 
 class Subnetwork(nn.Module):

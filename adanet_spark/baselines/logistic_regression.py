@@ -12,7 +12,7 @@ OWL-QN iterations. Fitted on the train split only (no tuning: one trial).
 AUC: the library's exact AUC computed by Spark on the model's P(label = 1)
 (:func:`adanet_spark.results.evaluate.spark_auc`, the same function that
 scores AdaNet's final ensemble; Mann-Whitney with ties counted one half, equal
-to :func:`adanet_spark.metrics.roc_auc`, which the tests check), not
+to :func:`adanet_spark.adanet.metrics.roc_auc`, which the tests check), not
 ``BinaryClassificationEvaluator``, whose default down-samples the ROC curve
 to 1000 bins. Scoring stays on the executors; only the AUC reaches the driver.
 """
@@ -29,9 +29,10 @@ from pyspark.ml.feature import OneHotEncoder, VectorAssembler
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession, functions as F
 
-from adanet_spark.baselines.scoring import AUC_METHOD, frame_auc
+from adanet_spark.baselines.auc import AUC_METHOD, frame_auc
 from adanet_spark.config import JobConfig
-from adanet_spark.data.spec import LABEL, SPLIT, FeatureSpec
+from adanet_spark.data.feature_table import split_frame
+from adanet_spark.data.spec import LABEL, FeatureSpec
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,9 @@ def auc(model: PipelineModel, df: DataFrame) -> float:
     return frame_auc(probabilities(model, df), _LABEL, "p")[0]
 
 
-def split_frame(spark: SparkSession, table: str, spec: FeatureSpec, split: str) -> DataFrame:
-    return with_features(spark.table(table).where(F.col(SPLIT) == split), spec)
+def split_features(spark: SparkSession, table: str, spec: FeatureSpec, split: str) -> DataFrame:
+    """One split of the feature table in the columns the fitted ML pipeline reads."""
+    return with_features(split_frame(spark, table, split), spec)
 
 
 def train_logistic_regression(spark: SparkSession, cfg: JobConfig, table: str,
@@ -102,7 +104,7 @@ def train_logistic_regression(spark: SparkSession, cfg: JobConfig, table: str,
     sc = spark.sparkContext
     t0 = time.perf_counter()
     sc.setJobDescription(f"baseline {MODEL}: fit on {table} train split")
-    train = split_frame(spark, table, spec, "train")
+    train = split_features(spark, table, spec, "train")
     parallelism = sc.defaultParallelism
     if train.rdd.getNumPartitions() < parallelism:  # one big file would use one core
         train = train.repartition(parallelism)
@@ -116,10 +118,10 @@ def train_logistic_regression(spark: SparkSession, cfg: JobConfig, table: str,
     n_features = int(lr_model.numFeatures)
     iterations = int(lr_model.summary.totalIterations) if lr_model.hasSummary else -1
     sc.setJobDescription(f"baseline {MODEL}: AUC on valid")
-    valid_auc = auc(model, split_frame(spark, table, spec, "valid"))
+    valid_auc = auc(model, split_features(spark, table, spec, "valid"))
     sc.setJobDescription(f"baseline {MODEL}: AUC on test")
     t1 = time.perf_counter()
-    test_auc = auc(model, split_frame(spark, table, spec, "test"))
+    test_auc = auc(model, split_features(spark, table, spec, "test"))
     eval_s = time.perf_counter() - t1
     sc.setJobDescription(None)
     log.info("%s: %d inputs, %d iterations; valid auc %.4f, test auc %.4f; fit %.1f s, scoring %.1f s",

@@ -13,7 +13,7 @@ async mode trains them side by side on the executors' slots).
 The best trial by validation AUC (ties: the earlier trial; the trainer's exact
 AUC on the valid split) is used as is, with no refit on train + valid, and
 scored on the test split exactly as the pipeline scores AdaNet's final ensemble
-(:mod:`adanet_spark.baselines.scoring`), so the driver never loads a split.
+(:mod:`adanet_spark.baselines.auc`), so the driver never loads a split.
 """
 from __future__ import annotations
 
@@ -25,12 +25,11 @@ from typing import Any, Mapping, Optional, Sequence
 
 from adanet_spark.adanet.architecture import CandidateSpec, InputSpec
 from adanet_spark.adanet.ensemble import Ensemble
-from adanet_spark.adanet.train import (CandidateResult, TrainBudget, adanet_train_fn, derive_seed,
-                                       make_payload)
-from adanet_spark.baselines.scoring import AUC_METHOD, ensemble_auc
+from adanet_spark.adanet.protocol import COMPLETED, CandidateResult, CandidateTask, Executor
+from adanet_spark.adanet.train import TrainBudget, adanet_train_fn, derive_seed, make_payload
+from adanet_spark.baselines.auc import AUC_METHOD, ensemble_auc
 from adanet_spark.baselines.search_space import NetParams, grid_trials, manual_trials, random_trials
 from adanet_spark.config import JobConfig
-from adanet_spark.execution.base import COMPLETED, CandidateTask, Executor
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +106,8 @@ def net_spec(name: str, params: NetParams, inputs: InputSpec, activation: str = 
 
 
 def net_budget(params: NetParams, cfg: JobConfig) -> TrainBudget:
+    """AdaNet's training budget for a plain net: a lone subnetwork has no complexity to
+    penalise (lambda = beta = 0) and no mixture to refit."""
     return TrainBudget(epochs=cfg.baselines.epochs, batch_size=params.batch_size,
                        patience=cfg.baselines.patience, weight_decay=params.weight_decay,
                        lambda_=0.0, beta=0.0, complexity=cfg.adanet.complexity,
@@ -141,8 +142,7 @@ def run_trials(executor: Executor, tasks: Sequence[CandidateTask], trials: Seque
         name = outcome.task.name
         trial = Trial(name, by_name[name], outcome.status, seconds=outcome.elapsed_s, error=outcome.error)
         if outcome.status == COMPLETED:
-            r = outcome.result if isinstance(outcome.result, CandidateResult) \
-                else CandidateResult.from_dict(outcome.result)
+            r = CandidateResult.of(outcome.result)
             trial.result = r
             trial.valid_auc, trial.valid_loss = r.valid["auc"], r.valid["loss"]
             trial.epochs_run, trial.best_epoch = r.epochs_run, r.best_epoch

@@ -9,8 +9,8 @@ test_auc, trials, notes) and writes them through the results layer's
 :class:`~adanet_spark.results.writer.ResultsWriter` (one commit; a rerun of the
 run_id replaces these models' rows).
 
-Test AUCs are computed the way ``pipeline.finalise`` computes AdaNet's (executors
-score, Spark computes the exact AUC; :mod:`adanet_spark.baselines.scoring`).
+Test AUCs are computed the way ``pipeline.tune.finalise`` computes AdaNet's (executors
+score, Spark computes the exact AUC; :mod:`adanet_spark.baselines.auc`).
 ``train_seconds`` is the wall time of the whole tuning (every trial of a
 search, as the driver saw it, parallel trials overlapping); ``eval_seconds`` is
 scoring the test split with the chosen model.
@@ -28,38 +28,18 @@ from typing import Any, Mapping, Optional, Sequence
 
 from pyspark.sql import SparkSession
 
+from adanet_spark.adanet.protocol import Executor
 from adanet_spark.baselines.logistic_regression import train_logistic_regression
 from adanet_spark.baselines.nets import NET_MODELS, run_net_baseline
 from adanet_spark.config import JobConfig
 from adanet_spark.data.feature_table import FeatureTable, open_table
-from adanet_spark.execution.base import Executor
+from adanet_spark.data.refs import split_refs
+from adanet_spark.execution.factory import make_executor
+from adanet_spark.results.writer import AucReport, ResultsWriter
 
 log = logging.getLogger(__name__)
 
 AUC_COLUMNS = ("model", "train_seconds", "eval_seconds", "valid_auc", "test_auc", "trials", "notes")
-
-
-def make_baseline_executor(cfg: JobConfig, spark: Optional[SparkSession] = None) -> Executor:
-    """The executor of ``training.backend`` with ``training.workers`` / ``mode`` /
-    ``threads_per_worker``, as AdaNet gets it, but with straggler dropping off: a
-    search's budget is its trials, and dropping the slow ones (deep nets, small
-    batches) would bias which configurations it sees. Failed trials are still
-    retried ``straggler.max_retries`` times."""
-    from adanet_spark.execution.stragglers import StragglerPolicy
-    t = cfg.training
-    policy = StragglerPolicy(max_retries=cfg.straggler.max_retries, drop=False)
-    if t.backend == "local":
-        from adanet_spark.execution.local import LocalExecutor
-        return LocalExecutor(policy=policy, threads_per_worker=t.threads_per_worker)
-    if t.backend == "spark":
-        from adanet_spark.execution.spark import SparkExecutor
-        return SparkExecutor(spark, workers=t.workers, mode=t.mode, policy=policy,
-                             threads_per_worker=t.threads_per_worker)
-    if t.backend == "horovod":
-        from adanet_spark.execution.horovod import HorovodExecutor
-        return HorovodExecutor(spark, workers=t.workers, group_size=t.group_size, mode=t.mode, policy=policy,
-                               threads_per_worker=t.threads_per_worker)
-    raise ValueError(f"unknown training.backend {t.backend!r}")
 
 
 def report_row(model: str, train_seconds: float, eval_seconds: float, valid_auc: float, test_auc: float,
@@ -84,7 +64,7 @@ def run_model(model: str, spark: SparkSession, cfg: JobConfig, table: FeatureTab
 
 
 def run_baselines(spark: SparkSession, cfg: JobConfig, table: Optional[FeatureTable] = None,
-                  writer: Any = None, *, models: Optional[Sequence[str]] = None,
+                  writer: Optional[ResultsWriter] = None, *, models: Optional[Sequence[str]] = None,
                   executor: Optional[Executor] = None, refs: Optional[Mapping[str, Any]] = None,
                   write: bool = True, details: Optional[dict] = None) -> list[dict]:
     """Run ``models`` (default ``cfg.baselines.models``); returns the ``auc_reports`` rows.
@@ -93,9 +73,9 @@ def run_baselines(spark: SparkSession, cfg: JobConfig, table: Optional[FeatureTa
     run's :class:`~adanet_spark.results.writer.ResultsWriter` (default: a new one for
     ``cfg``, the nightly pipeline passes its own); ``refs``: the table's
     split references (default: ``split_refs`` of the table's current snapshot);
-    ``executor``: where the neural baselines train (default: :func:`make_baseline_executor`,
-    closed here; one passed in is left open). ``write``: also write the rows to
-    ``auc_reports`` (``output.database``). ``details``, if given, receives each
+    ``executor``: where the neural baselines train (default: the job's backend with
+    straggler dropping off, closed here; one passed in is left open). ``write``: also
+    write the rows to ``auc_reports`` (``output.database``). ``details``, if given, receives each
     model's full result (trials, chosen configuration) by model name.
     """
     models = list(cfg.baselines.models if models is None else models)
@@ -103,10 +83,13 @@ def run_baselines(spark: SparkSession, cfg: JobConfig, table: Optional[FeatureTa
     own_executor = None
     if any(m in NET_MODELS for m in models):
         if refs is None:
-            from adanet_spark.data.refs import split_refs
             refs = split_refs(spark, table.name, table.spec)
         if executor is None:
-            executor = own_executor = make_baseline_executor(cfg, spark)
+            # No straggler dropping: a search's budget is its trials, and dropping the slow
+            # ones (deep nets, small batches) would bias which configurations it sees.
+            # Failed trials are still retried straggler.max_retries times; testing.faults
+            # target AdaNet's candidates, so they stay out.
+            executor = own_executor = make_executor(cfg, spark, drop_stragglers=False, inject_faults=False)
     rows = []
     try:
         for model in models:
@@ -133,9 +116,9 @@ def failed_models(rows: Sequence[dict]) -> list[str]:
     return [r["model"] for r in rows if str(r.get("notes") or "").startswith("failed:")]
 
 
-def write_rows(spark: SparkSession, cfg: JobConfig, rows: Sequence[dict], writer: Any = None) -> None:
+def write_rows(spark: SparkSession, cfg: JobConfig, rows: Sequence[dict],
+               writer: Optional[ResultsWriter] = None) -> None:
     """Replace this run's rows of these models in ``auc_reports`` (the results layer's writer)."""
-    from adanet_spark.results.writer import AucReport, ResultsWriter
     writer = writer if writer is not None else ResultsWriter(spark, cfg, "baselines")
     writer.write_auc_reports([AucReport(**{k: r[k] for k in AUC_COLUMNS}) for r in rows])
     log.info("wrote %d auc_reports row(s) for run %s to %s.auc_reports", len(rows), cfg.run.id,

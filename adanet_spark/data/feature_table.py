@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pyspark.sql import SparkSession, functions as F
+from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from adanet_spark import catalog, hadoop_fs
 from adanet_spark.config import JobConfig
@@ -66,6 +66,11 @@ def split_counts(spark: SparkSession, name: str) -> dict:
     rows = spark.table(name).groupBy(SPLIT).count().collect()
     counts = {r[SPLIT]: r["count"] for r in rows}
     return {s: counts.get(s, 0) for s in SPLITS}
+
+
+def split_frame(spark: SparkSession, table: str, split: str) -> DataFrame:
+    """One split (train / valid / test) of the feature table named ``table``, as stored."""
+    return spark.table(table).where(F.col(SPLIT) == split)
 
 
 def _log_stats(prepared: features.PreparedFeatures) -> None:

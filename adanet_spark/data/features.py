@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Collection, Optional
 
 from pyspark.sql import Column, DataFrame, functions as F, types as T
 from pyspark.sql.utils import AnalysisException, ParseException
@@ -46,15 +46,29 @@ def q(name: str) -> Column:
     return F.col(f"`{name}`")
 
 
-def add_derived(df: DataFrame, derived: dict[str, str]) -> DataFrame:
+DerivedError = Callable[[str, str, Exception], BadInputError]
+
+
+def derived_config_error(name: str, expression: str, exc: Exception) -> BadInputError:
+    """How preparation words a derived column it cannot compute: by its config key."""
+    return BadInputError(f"config key 'features.derived.{name}': cannot compute "
+                         f"'{expression}': {_brief(exc)}")
+
+
+def add_derived(df: DataFrame, derived: dict[str, str], skip: Collection[str] = (),
+                error: DerivedError = derived_config_error) -> DataFrame:
+    """Add the derived columns in order. One that cannot be computed is ``error(name,
+    expression, exc)``, unless its name is in ``skip``: then it is left out (scoring
+    skips derived non-features such as the label, which its inputs do not have)."""
     for name, expression in derived.items():
         try:
-            column = F.expr(expression)
-            df = df.withColumn(name, column)
-            df.schema  # analysis happens lazily: force it here so the key is named
+            out = df.withColumn(name, F.expr(expression))
+            out.schema  # analysis happens lazily: force it here so the column is named
+            df = out
         except (AnalysisException, ParseException) as exc:
-            raise BadInputError(f"config key 'features.derived.{name}': cannot compute "
-                                f"'{expression}': {_brief(exc)}") from exc
+            if name in skip:
+                continue
+            raise error(name, expression, exc) from exc
     return df
 
 

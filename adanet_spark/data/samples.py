@@ -13,9 +13,10 @@ import sys
 
 import pandas as pd
 
+from adanet_spark.paths import in_repo
+
 log = logging.getLogger(__name__)
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SAMPLES_DIR = os.path.join(REPO_ROOT, "data", "samples")
+SAMPLES_DIR = in_repo(os.path.join("data", "samples"))
 
 
 def _package_dir(name: str) -> str:

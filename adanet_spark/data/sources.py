@@ -10,7 +10,7 @@ from pyspark.sql.utils import AnalysisException
 from adanet_spark import hadoop_fs
 from adanet_spark.config import InputConfig
 from adanet_spark.errors import BadInputError
-from adanet_spark.session import REPO_ROOT
+from adanet_spark.paths import in_repo, is_remote_or_absolute
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ def read_input(spark: SparkSession, cfg: InputConfig) -> DataFrame:
 
 def resolve_path(path: str) -> str:
     """Relative local paths in conf files are relative to the repo when not to the cwd."""
-    if "://" in path or os.path.isabs(path) or os.path.exists(path):
+    if is_remote_or_absolute(path) or os.path.exists(path):
         return path
-    candidate = os.path.join(REPO_ROOT, path)
+    candidate = in_repo(path)
     return candidate if os.path.exists(candidate) else path
 
 

@@ -12,41 +12,9 @@ from typing import Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import torch
 
+from adanet_spark.adanet.tensor_data import TensorData
 from adanet_spark.data.spec import LABEL, FeatureSpec
-
-
-@dataclass
-class TensorData:
-    """One split as tensors: ``numeric`` float32 [N, n_num], ``categorical`` int64 [N, n_cat],
-    ``label`` float32 [N]."""
-
-    numeric: torch.Tensor
-    categorical: torch.Tensor
-    label: torch.Tensor
-
-    def __len__(self) -> int:
-        return int(self.label.shape[0])
-
-    def load(self) -> "TensorData":
-        return self
-
-    def subset(self, index: torch.Tensor | slice) -> "TensorData":
-        return TensorData(self.numeric[index], self.categorical[index], self.label[index])
-
-    def shard(self, rank: int, size: int) -> "TensorData":
-        """Every ``size``-th row starting at ``rank``: the data-parallel share of one worker."""
-        return self.subset(slice(rank, None, size))
-
-    @classmethod
-    def from_numpy(cls, numeric: np.ndarray, categorical: np.ndarray, label: np.ndarray) -> "TensorData":
-        n = len(label)
-        numeric = np.asarray(numeric, dtype=np.float32).reshape(n, -1)
-        categorical = np.asarray(categorical, dtype=np.int64).reshape(n, -1)
-        return cls(torch.from_numpy(np.ascontiguousarray(numeric)),
-                   torch.from_numpy(np.ascontiguousarray(categorical)),
-                   torch.from_numpy(np.asarray(label, dtype=np.float32)))
 
 
 def arrow_to_tensors(table: pa.Table, spec: FeatureSpec) -> TensorData:

@@ -3,10 +3,10 @@
 Workers (a Spark task training a candidate, a long-lived Horovod worker) open
 one connection to the driver (``multiprocessing.connection``: length-prefixed
 messages, HMAC handshake with a per-executor random key) and exchange small
-tuples, pickled here with cloudpickle rather than by the connection: its
-ForkingPickler would turn torch tensors into shared-memory handles: progress and results up, tasks and cancel flags down. A connection
-that drops (EOF) tells the driver at once that the process on the other end is
-gone.
+tuples: progress and results up, tasks and cancel flags down. They are pickled
+here with cloudpickle rather than by the connection, whose ForkingPickler would
+turn torch tensors into shared-memory handles. A connection that drops (EOF)
+tells the driver at once that the process on the other end is gone.
 
 No training data crosses it: tasks carry lazy data references, results carry
 model state.
@@ -68,11 +68,11 @@ class Hub:
             while True:
                 try:
                     msg = pickle.loads(conn.recv_bytes())
-                except (EOFError, OSError):
+                except (EOFError, OSError, TypeError):  # TypeError: close() took the handle mid-read
                     break
                 try:
                     self._on_message(cid, msg)
-                except Exception:
+                except Exception:  # a bad message must not cut the worker off
                     log.exception("hub: handling a message from connection %d", cid)
         finally:
             with self._lock:
@@ -80,7 +80,7 @@ class Hub:
                 self._locks.pop(cid, None)
             try:
                 conn.close()
-            except Exception:
+            except Exception:  # already closed by close(): nothing left to release
                 pass
             if not self._closed:
                 try:
@@ -108,7 +108,7 @@ class Hub:
         self._closed = True
         try:
             self._listener.close()
-        except Exception:
+        except Exception:  # closing twice: the hub is closed either way
             pass
         # Wake accept() so its thread ends.
         try:
@@ -119,10 +119,7 @@ class Hub:
             conns = list(self._conns.values())
             self._conns.clear()
         for conn in conns:
-            try:
-                conn.close()
-            except Exception:
-                pass
+            _shut(conn)
 
 
 class Link:
@@ -147,8 +144,25 @@ class Link:
     def close(self) -> None:
         try:
             self._conn.close()
-        except Exception:
+        except Exception:  # the hub went first: the link is closed either way
             pass
+
+
+def _shut(conn: Connection) -> None:
+    """End a connection for both sides. Closing the file descriptor alone does not while
+    a reader thread is blocked on it: the peer would wait for a message forever."""
+    try:
+        sock = socket.fromfd(conn.fileno(), socket.AF_INET, socket.SOCK_STREAM)  # a duplicate fd
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()
+    except OSError:  # already closed by the other side
+        pass
+    try:
+        conn.close()
+    except OSError:
+        pass
 
 
 def _connect(address: Address, authkey: bytes, timeout_s: float) -> Connection:

@@ -1,39 +1,70 @@
-"""Pick the executor for a job from ``training.backend`` (local | spark | horovod)."""
+"""The one place that turns a job config into an executor (``training.backend``).
+
+AdaNet's search and the baselines both get their executor here, so a backend is
+configured the same way for both: ``training.workers`` / ``mode`` /
+``group_size`` / ``threads_per_worker``, retries from ``straggler.max_retries``,
+faults from ``testing`` (refused unless ``testing.enabled``).
+"""
 from __future__ import annotations
 
-import dataclasses
+from typing import Callable, Dict, Optional
 
+from adanet_spark.adanet.protocol import Executor
 from adanet_spark.config import JobConfig
-from adanet_spark.execution.base import Executor
 from adanet_spark.execution.faults import FaultPlan
-from adanet_spark.execution.stragglers import StragglerPolicy
+from adanet_spark.execution.stragglers import NeverDrop, QuorumDeadline, StragglerPolicy
+
+Builder = Callable[..., Executor]
 
 
-def make_executor(cfg: JobConfig, spark=None) -> Executor:
-    """Build the executor the config asks for.
+def _local(cfg: JobConfig, spark, policy: StragglerPolicy, faults: Optional[FaultPlan]) -> Executor:
+    from adanet_spark.execution.local import LocalExecutor
+    # One candidate after another: no slot to free, so no dropping (retries and faults apply).
+    return LocalExecutor(policy=NeverDrop(), max_retries=cfg.straggler.max_retries, faults=faults,
+                         threads_per_worker=cfg.training.threads_per_worker)
 
-    ``spark`` (a SparkSession or SparkContext) is needed by the spark and
-    horovod backends; the active session is used when it is None. Straggler
-    dropping applies to the spark and horovod backends in async mode (sync is
-    the baseline; local runs one candidate at a time, so there is no slot to
-    free); retries apply everywhere. Faults come from ``testing`` and are refused unless
-    ``testing.enabled`` (BadInputError naming ``testing.faults``).
+
+def _spark(cfg: JobConfig, spark, policy: StragglerPolicy, faults: Optional[FaultPlan]) -> Executor:
+    from adanet_spark.execution.spark import SparkExecutor
+    t = cfg.training
+    return SparkExecutor(spark, workers=t.workers, mode=t.mode, policy=policy,
+                         max_retries=cfg.straggler.max_retries, faults=faults,
+                         threads_per_worker=t.threads_per_worker)
+
+
+def _horovod(cfg: JobConfig, spark, policy: StragglerPolicy, faults: Optional[FaultPlan]) -> Executor:
+    from adanet_spark.execution.horovod import HorovodExecutor
+    t = cfg.training
+    return HorovodExecutor(spark, workers=t.workers, group_size=t.group_size, mode=t.mode, policy=policy,
+                           max_retries=cfg.straggler.max_retries, faults=faults,
+                           threads_per_worker=t.threads_per_worker)
+
+
+# Keyed by the values of config.training.Backend (a test checks they are the same).
+# The builders import their backend lazily: a local run never imports pyspark or horovod.
+BUILDERS: Dict[str, Builder] = {"local": _local, "spark": _spark, "horovod": _horovod}
+
+
+def make_executor(cfg: JobConfig, spark=None, *, drop_stragglers: Optional[bool] = None,
+                  inject_faults: bool = True) -> Executor:
+    """The executor ``cfg.training.backend`` asks for.
+
+    ``spark`` (a SparkSession or SparkContext) is used by the spark and horovod
+    backends (the active session when None). Straggler dropping
+    (:class:`QuorumDeadline` from ``straggler``) applies in async mode, unless
+    ``drop_stragglers=False``: the baselines turn it off, since a search's budget is
+    its trials, and dropping the slow ones (deep nets, small batches) would bias
+    which configurations it sees. Sync mode never drops; the local backend, one
+    candidate after another, neither. ``inject_faults=False`` leaves
+    ``testing.faults`` out (the baselines: faults are aimed at AdaNet's candidates).
+    A fault plan without ``testing.enabled`` is a BadInputError naming ``testing.faults``.
     """
     t = cfg.training
     faults = FaultPlan.from_config(cfg.testing) or None
-    policy = StragglerPolicy.from_config(cfg.straggler, drop=(t.mode == "async"))
-    if t.backend == "local":
-        # One candidate after another: no slot to free, so no dropping (retries and faults apply).
-        policy = dataclasses.replace(policy, drop=False)
-        from adanet_spark.execution.local import LocalExecutor
-        return LocalExecutor(policy=policy, faults=faults, threads_per_worker=t.threads_per_worker)
-    if t.backend == "spark":
-        from adanet_spark.execution.spark import SparkExecutor
-        return SparkExecutor(spark, workers=t.workers, mode=t.mode, policy=policy, faults=faults,
-                             threads_per_worker=t.threads_per_worker)
-    if t.backend == "horovod":
-        from adanet_spark.execution.horovod import HorovodExecutor
-        return HorovodExecutor(spark, workers=t.workers, group_size=t.group_size, mode=t.mode, policy=policy,
-                               faults=faults, threads_per_worker=t.threads_per_worker)
-    raise ValueError(f"unknown training.backend {t.backend!r}")
-
+    drop = t.mode == "async" and drop_stragglers is not False
+    policy = QuorumDeadline.from_config(cfg.straggler) if drop else NeverDrop()
+    try:
+        build = BUILDERS[t.backend]
+    except KeyError:
+        raise ValueError(f"unknown training.backend {t.backend!r}") from None
+    return build(cfg, spark, policy, faults if inject_faults else None)

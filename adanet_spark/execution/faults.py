@@ -27,8 +27,8 @@ import signal
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence, Tuple
 
+from adanet_spark.adanet.protocol import CandidateTask, TrainContext
 from adanet_spark.errors import BadInputError
-from adanet_spark.execution.base import CandidateTask, TrainContext
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,9 @@ def apply_faults(plan: Optional[FaultPlan], task: CandidateTask, attempt: int, w
 
 
 def _flush_logs() -> None:
+    # SIGKILL skips every flush: without this the fault's own log line would be lost.
     for h in logging.getLogger().handlers:
         try:
             h.flush()
-        except Exception:
+        except Exception:  # a broken handler must not stop the fault
             pass

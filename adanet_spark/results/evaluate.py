@@ -4,7 +4,7 @@ The driver never sees the rows: it receives one small row per score bucket.
 
 AUC = U / (P * N) with U = sum over positives of (#negatives scored lower
 + 1/2 #negatives scored equal) (Mann-Whitney; ties count one half, as in
-:func:`adanet_spark.metrics.roc_auc`). One Spark action:
+:func:`adanet_spark.adanet.metrics.roc_auc`). One Spark action:
 
 1. group by distinct score: (score, positives, negatives);
 2. cut [0, 1] into ``buckets`` equal buckets (monotone, so equal scores share a
@@ -20,7 +20,6 @@ where the within-bucket sort still orders them exactly.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 from pyspark.sql import DataFrame, Window, functions as F
 
@@ -52,7 +51,3 @@ def spark_auc(df: DataFrame, label: str = "label", score: str = "probability",
         u += float(r["u"]) + int(r["pos"]) * negs_below
         negs_below += int(r["neg"])
     return u / (n_pos * n_neg), n_pos, n_neg
-
-
-def auc_or_none(value: Optional[float]) -> Optional[float]:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)

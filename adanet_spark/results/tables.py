@@ -10,12 +10,16 @@ shows them wherever it is registered). docs/TABLES.md documents the same schemas
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
+from typing import Any, Optional, get_args
 
 from pyspark.sql import SparkSession, types as T
 
 from adanet_spark import catalog
+from adanet_spark.adanet.protocol import STATUSES
+from adanet_spark.config import BaselineModel
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +29,27 @@ ENSEMBLES = "ensembles"
 AUC_REPORTS = "auc_reports"
 
 RUN_STATUSES = ("running", "succeeded", "failed")
-CANDIDATE_STATUSES = ("completed", "dropped_straggler", "failed")
-MODELS = ("adanet", "logistic_regression", "manual_nn", "grid_search_nn", "random_search_nn")
+# The rows of auc_reports: AdaNet first, then the baselines the config accepts, in the
+# config's order (the report and the comparison table list models in this order).
+MODELS = ("adanet", *get_args(BaselineModel))
+
+
+def nan_to_none(value: Any) -> Optional[float]:
+    """A metric as a table value: NaN and None become NULL, since one NaN would poison
+    every avg() or max() over the column in SQL."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
 
 
 def _f(name: str, dtype: T.DataType, comment: str) -> T.StructField:
     return T.StructField(name, dtype, True, {"comment": comment})
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    """``a, b or c``: column comments list allowed values from the one tuple that defines them."""
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 S, D, L, I, B = T.StringType(), T.DoubleType(), T.LongType(), T.IntegerType(), T.BooleanType()
@@ -57,7 +76,7 @@ TABLES: dict[str, TableDef] = {t.name: t for t in (
         _f("dataset", S, "Dataset name (dataset); the feature table is features_<dataset>"),
         _f("config", S, "The full job configuration as JSON (after --set overrides)"),
         _f("code_version", S, "git commit of the code (suffix +dirty for uncommitted changes), else the package version"),
-        _f("status", S, "running, succeeded or failed"),
+        _f("status", S, _listed(RUN_STATUSES)),
         _f("error", S, "Why the run failed (exception type and message); null otherwise"),
         _f("started_at", TS, "When this attempt of the run started (UTC)"),
         _f("finished_at", TS, "When the run ended (UTC); null while running"),
@@ -70,7 +89,7 @@ TABLES: dict[str, TableDef] = {t.name: t for t in (
         _f("candidate", S, "Candidate name, unique within its iteration, e.g. deeper-d2-w64"),
         _f("architecture", S, "The candidate subnetwork's exact architecture (SubnetworkArch JSON)"),
         _f("hyperparameters", S, "Generator proposal and training budget (JSON: depth, width, learning_rate, epochs, seed, ...)"),
-        _f("status", S, "completed, dropped_straggler or failed"),
+        _f("status", S, _listed(STATUSES)),
         _f("error", S, "Last error of a failed or dropped candidate; null when completed"),
         _f("attempts", I, "Attempts used (retries after worker failures included)"),
         _f("worker", S, "Where the last attempt ran (local, a Spark executor, a Horovod group)"),
@@ -104,7 +123,7 @@ TABLES: dict[str, TableDef] = {t.name: t for t in (
     TableDef(AUC_REPORTS, "Model comparison per run: training time, evaluation time and AUC of AdaNet and each baseline", T.StructType([
         _f("run_id", S, "Run identifier (runs.run_id)"),
         _f("dataset", S, "Dataset name"),
-        _f("model", S, "adanet, logistic_regression, manual_nn, grid_search_nn or random_search_nn"),
+        _f("model", S, _listed(MODELS)),
         _f("train_seconds", D, "Training wall time, in seconds (all trials / iterations)"),
         _f("eval_seconds", D, "Evaluation wall time on the test split, in seconds"),
         _f("valid_auc", D, "AUC on the validation split"),
@@ -114,10 +133,6 @@ TABLES: dict[str, TableDef] = {t.name: t for t in (
         _f("reported_at", TS, "When the row was written (UTC)"),
     ])),
 )}
-
-
-def table_def(name: str) -> TableDef:
-    return TABLES[name]
 
 
 def _ddl_type(dtype: T.DataType) -> str:

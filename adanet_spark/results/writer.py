@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import math
 import random
 import subprocess
 import time
@@ -34,7 +33,7 @@ from pyspark.sql import SparkSession, functions as F
 
 from adanet_spark.config import JobConfig
 from adanet_spark.results import tables
-from adanet_spark.results.tables import AUC_REPORTS, CANDIDATES, ENSEMBLES, RUNS
+from adanet_spark.results.tables import AUC_REPORTS, CANDIDATES, ENSEMBLES, RUNS, nan_to_none
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def with_retries(what: str, fn: Callable[[], Any], retries: int = 8) -> Any:
 
 def code_version() -> str:
     """git commit of the code (``+dirty`` with uncommitted changes), else the package version."""
-    from adanet_spark.session import REPO_ROOT
+    from adanet_spark.paths import REPO_ROOT
     try:
         sha = subprocess.run(["git", "-C", REPO_ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True,
                              text=True, timeout=10, check=True).stdout.strip()
@@ -87,14 +86,6 @@ def code_version() -> str:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def _num(value: Any) -> Optional[float]:
-    """NaN and None become NULL (NaN would poison avg() in SQL)."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
 
 
 @dataclass
@@ -255,7 +246,7 @@ class ResultsWriter:
         """Exactly one final row per run: ``is_final`` only on ``iteration``, with its test AUC."""
         from delta.tables import DeltaTable
         k = int(iteration)
-        auc = _num(test_auc)
+        auc = nan_to_none(test_auc)
         values = {"is_final": F.expr(f"iteration = {k}"),
                   "test_auc": F.when(F.col("iteration") == k, F.lit(auc).cast("double"))
                                .otherwise(F.lit(None).cast("double"))}
@@ -286,9 +277,9 @@ class ResultsWriter:
             raise ValueError(f"auc_reports: duplicate models {models}")
         at = now()
         rows = [{"run_id": self.run_id, "dataset": self.dataset, "model": r.model,
-                 "train_seconds": _num(r.train_seconds), "eval_seconds": _num(r.eval_seconds),
-                 "valid_auc": _num(r.valid_auc), "test_auc": _num(r.test_auc), "trials": int(r.trials),
-                 "notes": r.notes, "reported_at": at} for r in reports]
+                 "train_seconds": nan_to_none(r.train_seconds), "eval_seconds": nan_to_none(r.eval_seconds),
+                 "valid_auc": nan_to_none(r.valid_auc), "test_auc": nan_to_none(r.test_auc),
+                 "trials": int(r.trials), "notes": r.notes, "reported_at": at} for r in reports]
         self._replace(AUC_REPORTS, rows, "model IN (" + ", ".join(sql_literal(m) for m in models) + ")",
                       lambda r: r["model"] in models)
 

@@ -1,19 +1,29 @@
-"""Small synthetic data sets and fast configs for the AdaNet tests (CPU, seconds each)."""
-import dataclasses
+"""Small synthetic data sets and fast search parameters for the AdaNet tests (CPU, seconds each).
+
+The core takes any object with ``numeric_names`` and ``cardinalities`` as its feature
+spec and any :class:`~adanet_spark.adanet.protocol.SplitData` as data, so these
+tests use the core's own TensorData and a plain spec, and import nothing of the data layer: the core
+is tested as other layers use it, through its protocol.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
-from adanet_spark.config import AdaNetConfig
-from adanet_spark.data.spec import CategoricalFeature, FeatureSpec, NumericFeature
-from adanet_spark.data.tensors import TensorData
+from adanet_spark.adanet.tensor_data import TensorData
 
 
-def make_spec(n_numeric: int, cardinalities=()) -> FeatureSpec:
-    return FeatureSpec(
-        "synthetic",
-        tuple(NumericFeature(f"x{i}", 0.0, 1.0, 0.0) for i in range(n_numeric)),
-        tuple(CategoricalFeature(f"c{j}", tuple(f"l{k}" for k in range(card - 1)))
-              for j, card in enumerate(cardinalities)))
+@dataclass(frozen=True)
+class Features:
+    """What the core reads of a feature spec."""
+
+    numeric_names: tuple[str, ...]
+    cardinalities: tuple[int, ...]
+
+
+def make_spec(n_numeric: int, cardinalities=()) -> Features:
+    return Features(tuple(f"x{i}" for i in range(n_numeric)), tuple(cardinalities))
 
 
 def parity_data(n: int, seed: int, n_numeric: int = 6, cards=(4, 6)) -> TensorData:
@@ -36,8 +46,7 @@ def linear_data(n: int, seed: int, n_numeric: int = 5, cards=(4,)) -> TensorData
     return TensorData.from_numpy(x, c, y)
 
 
-def fast_config(**overrides) -> AdaNetConfig:
-    base = dict(max_iterations=3, widths=[32], candidates_per_iteration=2, learning_rates=[3e-3],
-                epochs=4, batch_size=256, patience=2)
-    base.update(overrides)
-    return dataclasses.replace(AdaNetConfig(), **base)
+def fast_params(**overrides) -> dict:
+    """AdaNetSearch keyword arguments for a search of a few seconds: the defaults, made small."""
+    return {"max_iterations": 3, "widths": (32,), "candidates_per_iteration": 2, "learning_rates": (3e-3,),
+            "epochs": 4, "batch_size": 256, "patience": 2, **overrides}

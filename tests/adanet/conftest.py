@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from adanet_data import linear_data, make_spec, parity_data
+from tests.adanet.adanet_data import linear_data, make_spec, parity_data
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -1,10 +1,9 @@
 """The declared search space and grid: validation, enumeration, seeded sampling (no Spark)."""
 import pytest
 
-from adanet_spark.baselines.nets import net_tasks, select_best, trials_for, Trial
+from adanet_spark.baselines.nets import trials_for
 from adanet_spark.baselines.search_space import NetParams, grid_trials, random_trials
 from adanet_spark.config import load_config
-from adanet_spark.data.spec import CategoricalFeature, FeatureSpec, NumericFeature
 from adanet_spark.errors import BadInputError
 
 
@@ -66,27 +65,3 @@ def test_random_search_is_seeded_and_stays_in_the_space():
         random_trials(space, 20, 3)
     assert trials_for("random_search_nn", load_config(None, ["run.seed=3", "baselines.seed=9"])) == \
         random_trials(space, 20, 9)
-
-
-def test_tasks_are_candidate_tasks_from_an_empty_ensemble():
-    cfg = load_config(None, [])
-    spec = FeatureSpec("toy", (NumericFeature("x", 0.0, 1.0, 0.0),), (CategoricalFeature("c", ("a", "b")),))
-    trials = trials_for("grid_search_nn", cfg)
-    tasks = net_tasks("grid_search_nn", trials, spec, cfg)
-    assert [t.name for t in tasks] == [f"grid_search_nn-{i:02d}" for i in range(len(trials))]
-    p = tasks[0].payload
-    assert p["kind"] == "adanet_candidate" and p["iteration"] == 0
-    assert p["spec"]["depth"] == trials[0].depth and p["spec"]["connections"] is False
-    assert p["budget"]["lambda_"] == 0.0 and p["budget"]["refit_mixture_weights"] is False
-    assert p["budget"]["batch_size"] == trials[0].batch_size and p["budget"]["epochs"] == cfg.baselines.epochs
-    assert '"subnetworks": []' in p["ensemble"]["architecture"]
-    assert len({t.payload["seed"] for t in tasks}) == len(tasks)
-    assert net_tasks("grid_search_nn", trials, spec, cfg)[3].payload["seed"] == tasks[3].payload["seed"]
-
-
-def test_best_trial_by_valid_auc_ties_to_the_earlier():
-    p = NetParams(1, 8, 0.01, 0.0, 32, 0.0)
-    trials = [Trial("a", p, "completed", valid_auc=0.7), Trial("b", p, "failed"),
-              Trial("c", p, "completed", valid_auc=0.8), Trial("d", p, "completed", valid_auc=0.8)]
-    assert select_best(trials).name == "c"
-    assert select_best([Trial("b", p, "failed")]) is None

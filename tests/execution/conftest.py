@@ -1,58 +1,35 @@
-"""Fixtures for the executor tests: one local[2] Spark session for the whole run.
+"""Fixtures for the executor tests: the shared Spark session, a tiny Parquet feature table.
 
-Uses the lead's shared ``spark`` fixture when tests/conftest.py provides one
-(``exec_spark`` then just returns it); otherwise starts a plain local[2]
-session (no Delta needed here) with the workers on this venv's Python.
+``exec_spark`` is the shared ``spark`` fixture of tests/conftest.py (local[2]):
+if it cannot start, these tests fail with its error rather than run on some
+other session.
 """
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
+import cloudpickle
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pyspark import cloudpickle as spark_cloudpickle
 
-import toys
+from tests.execution import toys
 
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
-# Workers cannot import this test directory: ship the toy functions by value.
-import cloudpickle  # noqa: E402
+# Workers (Spark Python workers, Horovod processes) need not import the tests package:
+# ship the toy functions by value, with both picklers that may carry them.
 cloudpickle.register_pickle_by_value(toys)
-try:
-    from pyspark import cloudpickle as spark_cloudpickle  # noqa: E402
-    spark_cloudpickle.register_pickle_by_value(toys)
-except ImportError:  # pragma: no cover
-    pass
+spark_cloudpickle.register_pickle_by_value(toys)
 
 
 @pytest.fixture(scope="module")
-def exec_spark(request):
-    """The lead's shared ``spark`` fixture if there is one, else a local[2] session
-    (started once, then reused by every module through getOrCreate)."""
-    try:
-        return request.getfixturevalue("spark")
-    except pytest.FixtureLookupError:
-        pass
-    except Exception as exc:  # e.g. no Delta jars yet: these tests do not need Delta
-        logging.getLogger(__name__).warning("shared spark fixture unavailable (%s); using a plain one", exc)
-    from pyspark.sql import SparkSession
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    spark = (SparkSession.builder.master("local[2]").appName("adanet-execution-tests")
-             .config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.sql.shuffle.partitions", "2")
-             .config("spark.driver.memory", "1g")
-             .config("spark.pyspark.python", sys.executable)
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
-    logging.getLogger("py4j").setLevel(logging.WARNING)
+def exec_spark(spark):
+    """The shared session (its failure to start is these tests' failure)."""
     return spark
 
 

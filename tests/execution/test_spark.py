@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-import toys
-from adanet_spark.execution.base import COMPLETED, DROPPED, FAILED, CandidateTask
+from adanet_spark.adanet.protocol import COMPLETED, DROPPED, FAILED, CandidateTask
 from adanet_spark.execution.faults import Fault, FaultPlan
 from adanet_spark.execution.spark import SparkExecutor
-from adanet_spark.execution.stragglers import StragglerPolicy
+from adanet_spark.execution.stragglers import NeverDrop, QuorumDeadline
+from tests.execution import toys
 
 
 def _tasks(spec, iteration=1):
@@ -25,7 +23,7 @@ def _consume(outcomes):
 
 
 def test_async_yields_as_they_finish_and_loads_data_on_the_task(exec_spark, parquet_data):
-    with SparkExecutor(exec_spark, workers=2, policy=StragglerPolicy(drop=False)) as ex:
+    with SparkExecutor(exec_spark, workers=2, policy=NeverDrop()) as ex:
         got = _consume(ex.run(_tasks([("slow", 4.0), ("fast", 0.2)]), toys.sleepy, parquet_data))
     names = [o.task.name for _, o in got]
     assert names == ["fast", "slow"]
@@ -37,10 +35,10 @@ def test_async_yields_as_they_finish_and_loads_data_on_the_task(exec_spark, parq
 
 def test_straggler_dropped_slot_reused(exec_spark):
     plan = FaultPlan.of([Fault(candidate="slow", slow_factor=40.0)])
-    pol = StragglerPolicy(quorum=0.4, deadline_factor=2.0, max_retries=0)
+    pol = QuorumDeadline(quorum=0.4, deadline_factor=2.0)
     tasks = _tasks([("slow", 1.5), ("f1", 1.5), ("f2", 1.5), ("f3", 1.5), ("f4", 1.5)])
     t0 = time.monotonic()
-    with SparkExecutor(exec_spark, workers=2, policy=pol, faults=plan) as ex:
+    with SparkExecutor(exec_spark, workers=2, policy=pol, max_retries=0, faults=plan) as ex:
         got = _consume(ex.run(tasks, toys.sleepy, {}))
     wall = time.monotonic() - t0
     out = {o.task.name: o for _, o in got}
@@ -56,8 +54,7 @@ def test_straggler_dropped_slot_reused(exec_spark):
 
 def test_killed_worker_retried_and_always_failing_reported(exec_spark):
     plan = FaultPlan.of([Fault(candidate="killme", fail="kill"), Fault(candidate="bad", fail="always")])
-    pol = StragglerPolicy(max_retries=1, drop=False)
-    with SparkExecutor(exec_spark, workers=2, policy=pol, faults=plan) as ex:
+    with SparkExecutor(exec_spark, workers=2, policy=NeverDrop(), max_retries=1, faults=plan) as ex:
         out = {o.task.name: o for o in ex.run(_tasks([("killme", 0.3), ("bad", 0.1), ("ok", 0.3)]),
                                               toys.sleepy, {})}
     assert out["killme"].status == COMPLETED and out["killme"].attempts == 2
@@ -69,8 +66,8 @@ def test_killed_worker_retried_and_always_failing_reported(exec_spark):
 
 def test_sync_waits_for_every_candidate_and_never_drops(exec_spark):
     plan = FaultPlan.of([Fault(candidate="slow", slow_factor=8.0)])
-    pol = StragglerPolicy(quorum=0.3, deadline_factor=1.0, max_retries=0)
-    with SparkExecutor(exec_spark, workers=2, mode="sync", policy=pol, faults=plan) as ex:
+    pol = QuorumDeadline(quorum=0.3, deadline_factor=1.0)
+    with SparkExecutor(exec_spark, workers=2, mode="sync", policy=pol, max_retries=0, faults=plan) as ex:
         got = _consume(ex.run(_tasks([("slow", 0.5), ("a", 0.2), ("b", 0.2)]), toys.sleepy, {}))
     assert [o.status for _, o in got] == [COMPLETED] * 3
     times = [t for t, _ in got]

@@ -53,6 +53,5 @@ def tiny_torch(payload, data, ctx):
         if ctx.slow_factor > 1:
             time.sleep(0.01 * (ctx.slow_factor - 1))
         ctx.report_progress((i + 1) / steps)
-        ctx.commit()
     return {"name": payload.get("name"), "loss": float(loss.detach()), "w": w.detach().clone(),
             "rank": ctx.rank, "size": ctx.size, "rows": int(x.shape[0]), "pid": os.getpid()}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from adanet_spark import pipeline
-from tiny_runs import RUN_ID, rows, run_nightly, tiny_argv, tiny_frame
+from tests.jobs.tiny_runs import RUN_ID, rows, run_nightly, tiny_argv, tiny_frame
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""Helpers of the job tests: a tiny dataset and its job arguments (imported by name,
-unlike conftest.py, whose module name every test folder shares)."""
+"""Helpers of the job tests: a tiny dataset and its job arguments (imported as
+``tests.jobs.tiny_runs``; fixtures live in conftest.py)."""
 import numpy as np
 import pandas as pd
 
