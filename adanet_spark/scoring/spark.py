@@ -18,7 +18,8 @@ import pandas as pd
 from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 
-from adanet_spark.data import features as feats
+from adanet_spark.data.derived import add_derived
+from adanet_spark.data.features import transform
 from adanet_spark.data.spec import FeatureSpec
 from adanet_spark.errors import BadInputError
 from adanet_spark.scoring.cache import ModelHandle, cached_model, handle
@@ -70,7 +71,7 @@ def add_model_derived(df, spec: FeatureSpec, source: str, uri: str):
     a BadInputError naming the missing column; other derived columns (e.g. the label) are
     skipped when their inputs are absent, as scoring inputs have no label."""
     skip = set(spec.derived) - set(spec.feature_names)
-    return feats.add_derived(df, spec.derived, skip=skip, error=derived_feature_error(source, uri))
+    return add_derived(df, spec.derived, skip=skip, error=derived_feature_error(source, uri))
 
 
 def score_dataframe(spark, saved, df, keep: Sequence[str] = (), source: str = "input",
@@ -87,6 +88,6 @@ def score_dataframe(spark, saved, df, keep: Sequence[str] = (), source: str = "i
     df = df.select("*", *[F.col(f"`{k}`").alias(h) for k, h in zip(keep, hidden)])
     df = add_model_derived(df, spec, source, saved.uri)
     check_schema({f.name: f.dataType for f in df.schema.fields}, spec, source, saved.uri)
-    transformed = feats.transform(df, spec, keep=tuple(hidden))
+    transformed = transform(df, spec, keep=tuple(hidden))
     scored = score_features(spark, saved, transformed, keep=hidden, output=output)
     return scored.select(*[F.col(h).alias(k) for h, k in zip(hidden, keep)], output)

@@ -114,7 +114,7 @@ def check_schema(fields: dict, spec: FeatureSpec, source: str, uri: str) -> None
 
 
 def derived_feature_error(source: str, uri: str):
-    """The ``error`` argument of ``data.features.add_derived`` for scoring ``source`` with
+    """The ``error`` argument of ``data.derived.add_derived`` for scoring ``source`` with
     model ``uri``: names the feature, its expression and the missing column."""
     def error(name: str, expression: str, exc: Exception) -> BadInputError:
         text = str(exc)

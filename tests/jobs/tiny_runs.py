@@ -20,7 +20,7 @@ def tiny_frame(n=600, seed=0):
 
 
 def tiny_argv(path, warehouse, database, run_id, *extra):
-    sets = [f"dataset=tiny", f"input.path={path}", "input.format=parquet", "input.label=answer",
+    sets = ["dataset=tiny", f"input.path={path}", "input.format=parquet", "input.label=answer",
             "input.positive=yes", "features.split_key=id", "features.derived={xz: x * z}",
             f"output.warehouse={warehouse}", f"output.database={database}", f"run.id={run_id}",
             "run.date=2024-05-01", "adanet.max_iterations=3", "adanet.widths=[4]", "adanet.epochs=1",
