@@ -3,9 +3,10 @@
 The search calls an :class:`Executor` with :class:`CandidateTask`\\ s and a
 ``train_fn(payload, data, ctx)``; the executor runs the function somewhere (this
 process, a Spark task, a Horovod group) and yields a :class:`TaskOutcome` per
-task as it ends. ``data`` maps split names to :class:`Split`\\ s: objects whose
-``load()`` returns :class:`SplitData` (tensors), read on the process that trains
-so that training data never has to pass through the driver.
+task as it ends. ``data`` maps split names to :class:`Split`\\ s (``load()``
+returns :class:`SplitData`: tensors in memory) or, for splits too big for a
+worker's memory, :class:`BatchStream`\\ s; either is read on the process that
+trains, so training data never has to pass through the driver.
 
 Everything here is plain Python: executors in other layers implement these
 contracts without the algorithm importing them.
@@ -50,6 +51,23 @@ class Split(Protocol):
     def load(self) -> SplitData: ...
 
 
+@runtime_checkable
+class BatchStream(Protocol):
+    """A split read as a stream of batches, for data larger than a worker's memory.
+
+    ``batches`` yields the rows of data-parallel rank ``rank`` of ``size`` (ranks get
+    disjoint parts of the split) as :class:`SplitData` of ``batch_size`` rows (the
+    last one may be shorter). With ``shuffle`` the order changes every ``epoch``,
+    seeded by ``seed``; without it, rows come in storage order, so a stream and the
+    same split loaded in memory give the same batches.
+    """
+
+    def num_rows(self, rank: int = 0, size: int = 1) -> int: ...
+
+    def batches(self, batch_size: int, *, seed: int = 0, epoch: int = 0, rank: int = 0, size: int = 1,
+                shuffle: bool = True) -> Iterator[SplitData]: ...
+
+
 @dataclass
 class CandidateTask:
     """One unit of work: a candidate of an iteration (or a baseline trial)."""
@@ -69,8 +87,10 @@ class TrainContext:
     ``rank``/``size`` describe the data-parallel group training this candidate
     (size 1: purely candidate-parallel). ``allreduce_`` averages a tensor in place
     across the group (None when size is 1); given a list of tensors, it averages
-    them all in one grouped operation. ``report_progress`` takes the fraction
-    done, so a straggler policy can project the finish time. ``should_stop``
+    them all in one grouped operation. ``report_progress(fraction, valid_loss=None)``
+    takes the fraction of the step budget done (and, at a validation check, the
+    validation loss then), so a straggler policy can project the finish time and
+    compare candidates at equal progress. ``should_stop``
     turns true when the executor has given up on the candidate (cooperative
     cancel). ``slow_factor`` > 1 stretches each step (fault injection, tests only).
     """
@@ -78,7 +98,7 @@ class TrainContext:
     rank: int = 0
     size: int = 1
     allreduce_: Optional[Callable[[Any], None]] = None
-    report_progress: Callable[[float], None] = lambda fraction: None
+    report_progress: Callable[..., None] = lambda fraction, valid_loss=None: None
     should_stop: Callable[[], bool] = lambda: False
     slow_factor: float = 1.0
 

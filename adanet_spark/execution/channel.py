@@ -185,3 +185,11 @@ def _default_host() -> str:
         return host
     except OSError:
         return "127.0.0.1"
+
+
+def progress_info(fraction: float, valid_loss: Optional[float] = None) -> dict:
+    """The body of a ``progress`` message: the fraction done, and the validation loss at a check."""
+    info = {"fraction": float(fraction)}
+    if valid_loss is not None:
+        info["valid_loss"] = float(valid_loss)
+    return info

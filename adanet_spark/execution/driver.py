@@ -109,7 +109,7 @@ class _Loop:
         if kind == "started":
             tr.started(key, info.get("worker"), info.get("ago", 0.0))
         elif kind == "progress":
-            tr.progress(key, info["fraction"])
+            tr.progress(key, info["fraction"], info.get("valid_loss"))
         elif kind == "done":
             return self.emit(tr.completed(key, info.get("result"), worker=info.get("worker"),
                                           extra=info.get("extra")))

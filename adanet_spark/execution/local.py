@@ -67,7 +67,8 @@ class LocalExecutor(Executor):
                 return True
             return False
 
-        ctx = TrainContext(report_progress=lambda f: tracker.progress(key, f), should_stop=should_stop)
+        ctx = TrainContext(report_progress=lambda f, valid_loss=None: tracker.progress(key, f, valid_loss),
+                           should_stop=should_stop)
         try:
             result = run_attempt(train_fn, task.payload, data, ctx, task, att.number, 0, self.faults,
                                  in_process=True, threads=self.threads)

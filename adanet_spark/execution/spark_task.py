@@ -15,7 +15,7 @@ from typing import Optional
 from adanet_spark.adanet.protocol import TrainContext
 from adanet_spark.execution import split_cache
 from adanet_spark.execution.attempt import format_error, run_attempt
-from adanet_spark.execution.channel import Link
+from adanet_spark.execution.channel import Link, progress_info
 
 PROGRESS_EVERY_S = 0.2  # at most this often: the policy needs a rate, not every step
 
@@ -74,12 +74,14 @@ class TaskLink:
         self._loaded_at = time.perf_counter()
         self._loaded.set()
 
-    def report_progress(self, fraction: float) -> None:
+    def report_progress(self, fraction: float, valid_loss: Optional[float] = None) -> None:
         now = time.monotonic()
         link = self._link
-        if link is not None and (now - self._last >= PROGRESS_EVERY_S or fraction >= 1.0):
+        # Validation checks always go out: a policy compares candidates on them.
+        if link is not None and (now - self._last >= PROGRESS_EVERY_S or fraction >= 1.0
+                                 or valid_loss is not None):
             self._last = now
-            link.send(("progress", self.key, {"fraction": float(fraction)}))
+            link.send(("progress", self.key, progress_info(fraction, valid_loss)))
 
     def close(self) -> None:
         if self._link is not None:

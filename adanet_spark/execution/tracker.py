@@ -40,6 +40,7 @@ class Attempt:
     progress_at: Optional[float] = None
     first_progress: float = 0.0
     first_progress_at: Optional[float] = None
+    checks: List[tuple] = field(default_factory=list)  # (fraction, validation loss) at each check
 
     @property
     def start(self) -> Optional[float]:
@@ -172,10 +173,12 @@ class IterationTracker:
         if worker is not None:
             att.worker = worker
 
-    def progress(self, key: str, fraction: float) -> None:
+    def progress(self, key: str, fraction: float, valid_loss: Optional[float] = None) -> None:
         att = self._running.get(key)
         if att is None:
             return
+        if valid_loss is not None:
+            att.checks.append((float(fraction), float(valid_loss)))
         att.progress = min(1.0, max(0.0, float(fraction)))
         att.progress_at = self.clock()
         if att.first_progress_at is None:

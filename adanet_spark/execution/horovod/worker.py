@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 from adanet_spark.adanet.protocol import CandidateTask, TrainContext
 from adanet_spark.execution import split_cache
 from adanet_spark.execution.attempt import format_error, run_attempt
-from adanet_spark.execution.channel import Link
+from adanet_spark.execution.channel import Link, progress_info
 from adanet_spark.execution.faults import InjectedFault
 
 PROGRESS_EVERY_S = 0.2  # at most this often: the policy needs a rate, not every step
@@ -172,11 +172,12 @@ def build_context(me: Membership, link: Link, key: str, stopped: list) -> TrainC
     throttled progress (group rank 0 only) and a cancel flag agreed across the group."""
     last = [0.0]
 
-    def report_progress(fraction: float) -> None:
+    def report_progress(fraction: float, valid_loss: Optional[float] = None) -> None:
         now = time.monotonic()
-        if me.group_rank == 0 and (now - last[0] >= PROGRESS_EVERY_S or fraction >= 1.0):
+        due = now - last[0] >= PROGRESS_EVERY_S or fraction >= 1.0 or valid_loss is not None
+        if me.group_rank == 0 and due:
             last[0] = now
-            link.send(("progress", key, {"fraction": float(fraction)}))
+            link.send(("progress", key, progress_info(fraction, valid_loss)))
 
     def should_stop() -> bool:
         stop = group_agrees(me, key in me.cancelled) if me.group_size > 1 else key in me.cancelled
