@@ -1,8 +1,10 @@
 """Where tables live and how they are registered.
 
 Every table is a Delta table at ``<warehouse>/<database>.db/<table>``, written by
-path and registered in the catalog by location. Locally (no metastore) the
-warehouse is scanned at session start so tables persist across jobs.
+path and registered in the catalog by location. In a persistent catalog (a Hive
+metastore, Databricks) that registration is made once and kept; in the embedded
+default (in-memory, no metastore) the warehouse is scanned at session start so
+tables persist across jobs.
 """
 from __future__ import annotations
 
@@ -35,6 +37,12 @@ def table_path(warehouse: str, database: str, table: str) -> str:
     return f"{warehouse_path(warehouse).rstrip('/')}/{database}.db/{table}"
 
 
+def persistent_catalog(spark: SparkSession) -> bool:
+    """True when the session's catalog outlives it: a Hive metastore (``spark.sql.
+    catalogImplementation=hive``, which Databricks sets too), as opposed to in-memory."""
+    return spark.conf.get("spark.sql.catalogImplementation", "in-memory") != "in-memory"
+
+
 def register(spark: SparkSession, database: str, table: str, path: str) -> None:
     spark.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
     spark.sql(f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` USING delta LOCATION '{path}'")
@@ -60,7 +68,9 @@ def write_table(df: DataFrame, warehouse: str, database: str, table: str, *,
 
 
 def register_warehouse(spark: SparkSession, warehouse: str) -> None:
-    """Register every Delta table found under a local warehouse folder."""
+    """Register every Delta table found under a local warehouse folder (one on a
+    distributed file system is not scanned: use a persistent catalog there)."""
+    warehouse = warehouse[len("file:"):] if warehouse.startswith("file:") else warehouse
     for log_dir in sorted(glob.glob(os.path.join(warehouse, "*.db", "*", "_delta_log"))):
         table_dir = os.path.dirname(log_dir)
         database = os.path.basename(os.path.dirname(table_dir))[: -len(".db")]

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import os
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def _repo_root() -> str:
+    """The folder above the package. Imported from a zip (the ``--py-files`` of a cluster
+    run) there is none: then ``ADANET_REPO_ROOT`` (spark-submit.sh sets it), else the
+    working directory."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return here if os.path.isdir(here) else os.environ.get("ADANET_REPO_ROOT") or os.getcwd()
+
+
+REPO_ROOT = _repo_root()
 
 
 def is_remote_or_absolute(path: str) -> bool:

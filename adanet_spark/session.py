@@ -1,8 +1,13 @@
 """SparkSession factory: local[*] with Delta and a persistent warehouse by default.
 
-On a cluster (spark-submit with --master yarn/k8s, or Databricks) the session
+On a cluster (spark-submit with --master yarn/k8s/spark, or Databricks) the session
 already carries the cluster's settings; we only add what is missing, so the same
 job code runs unchanged everywhere.
+
+Catalog: with a persistent one (``spark.sql.catalogImplementation=hive``, Databricks)
+tables are created in it once and every later session finds them by name. Without
+one (the embedded default, in-memory) every Delta table under the warehouse folder
+is registered again when a session starts.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from typing import Optional
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
-from adanet_spark.catalog import register_warehouse, warehouse_path
+from adanet_spark.catalog import persistent_catalog, register_warehouse, warehouse_path
 from adanet_spark.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
@@ -46,7 +51,8 @@ def get_session(app_name: str = "adanet-spark", warehouse: str = "warehouse",
         return active
     given = SparkConf()  # carries spark-submit's --master/--conf when launched by it
     master = given.get("spark.master", None) or os.environ.get("SPARK_MASTER") or default_master()
-    conf = {"spark.master": master}
+    # Databases the job creates default to the configured warehouse (a cluster's own wins).
+    conf = {"spark.master": master, "spark.sql.warehouse.dir": warehouse_path(warehouse)}
     if master.startswith("local"):
         conf.update(_local_defaults(warehouse))
     conf.update({
@@ -60,7 +66,10 @@ def get_session(app_name: str = "adanet-spark", warehouse: str = "warehouse",
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("ADANET_SPARK_LOG_LEVEL", "WARN"))
-    if master.startswith("local"):
+    if persistent_catalog(spark):
+        log.info("catalog: %s metastore (tables are found by name, nothing re-registered)",
+                 spark.conf.get("spark.sql.catalogImplementation"))
+    else:
         register_warehouse(spark, warehouse_path(warehouse))
     return spark
 
@@ -76,7 +85,6 @@ def _local_defaults(warehouse: str) -> dict:
         # not whatever python3 is first on PATH.
         "spark.pyspark.python": os.environ.get("PYSPARK_PYTHON", sys.executable),
         "spark.jars": ",".join(jars),
-        "spark.sql.warehouse.dir": wh,
         # No metastore: every Delta table under the warehouse is registered again at
         # start (catalog.register_warehouse), so tables persist across jobs and
         # concurrent jobs need no shared metastore lock.

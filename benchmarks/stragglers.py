@@ -17,6 +17,7 @@ Writes docs/benchmarks/stragglers.json and its section of docs/BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -35,7 +36,9 @@ from _common import OUT_DIR, REPO_ROOT, command_line, parser, spark_environment,
 JSON_PATH = os.path.join(OUT_DIR, "stragglers.json")
 BENCH_DIR = os.path.join(REPO_ROOT, "build", "bench_stragglers")
 FLIGHTS = os.path.join(REPO_ROOT, "warehouse", "adanet.db", "features_flights")
-SLOW_CANDIDATE = "same-*-w32"  # one candidate per iteration (the first one proposed)
+# One candidate per iteration (the adaptive generator's names): the shallow plain one of the
+# first iteration, then the "same" shape of every later one.
+SLOW_CANDIDATES = ("first-d1-w32-plain", "same-*")
 
 log = logging.getLogger("bench.stragglers")
 
@@ -130,7 +133,8 @@ def job_config(args, backend: str, mode: str, straggler: bool, iterations: int):
     ]
     if straggler:
         sets += ["testing.enabled=true",
-                 f"testing.faults=[{{candidate: '{SLOW_CANDIDATE}', slow_factor: {args.slow}}}]"]
+                 "testing.faults=[" + ", ".join(f"{{candidate: '{c}', slow_factor: {args.slow}}}"
+                                                for c in SLOW_CANDIDATES) + "]"]
     return load_config(overrides=sets)
 
 
@@ -221,7 +225,7 @@ def _normalised(it: dict) -> float:
     cancels the load other processes put on a shared machine between runs."""
     import fnmatch
     normal = [c["elapsed_s"] for n, c in it["candidates"].items()
-              if c["status"] == "completed" and not fnmatch.fnmatchcase(n, SLOW_CANDIDATE)]
+              if c["status"] == "completed" and not any(fnmatch.fnmatchcase(n, s) for s in SLOW_CANDIDATES)]
     return it["wall_s"] / statistics.median(normal) if normal else float("nan")
 
 
@@ -266,9 +270,12 @@ def render_md(r: dict) -> str:
         f"Spark {env['spark_master']}, 2 workers, groups of 1; {r['data']['source']}: "
         f"{r['data']['train_rows']:,} train / {r['data']['valid_rows']:,} valid rows; "
         f"{r['config']['iterations']} iterations x {r['config']['candidates']} candidates, "
-        f"{r['config']['epochs']} epochs each; straggler = candidate `{SLOW_CANDIDATE}` slowed "
-        f"{r['config']['slow']:g}x every iteration; straggler policy quorum {r['config']['quorum']:g}, "
-        f"deadline {r['config']['deadline_factor']:g} x median.",
+        f"{r['config']['epochs']} epochs each; straggler = candidate "
+        f"{' or '.join(f'`{c}`' for c in SLOW_CANDIDATES)} slowed {r['config']['slow']:g}x every iteration; "
+        + (f"straggler policy {r['config']['policy']}: quorum {r['config']['quorum']:g}, dropped when "
+           f"{r['config']['slow_factor']:g}x slower than its expected rate."
+           if r['config'].get('policy') == 'progress' else
+           f"straggler policy quorum {r['config']['quorum']:g}, deadline {r['config']['deadline_factor']:g} x median."),
         "",
         "| backend | mode | straggler | iteration wall s | dropped | final valid AUC |",
         "|---|---|---|---|---|---:|",
@@ -336,7 +343,7 @@ def _noop(payload, data, ctx):
 
 
 def _warm(_):
-    import adanet_spark.adanet.train  # noqa: F401  (torch and the training code)
+    importlib.import_module("adanet_spark.adanet.train")  # torch and the training code, loaded once
 
 
 # ---------------------------------------------------------------------------- main
@@ -386,8 +393,8 @@ def measure(args) -> dict:
         "runs": runs,
         "scheduling_overhead": sched,
         "config": {"iterations": args.iterations, "candidates": args.candidates, "epochs": args.epochs,
-                   "slow": args.slow, "slow_candidate": SLOW_CANDIDATE, "quorum": sc.quorum,
-                   "deadline_factor": sc.deadline_factor},
+                   "slow": args.slow, "slow_candidate": list(SLOW_CANDIDATES), "quorum": sc.quorum,
+                   "deadline_factor": sc.deadline_factor, "policy": sc.policy, "slow_factor": sc.slow_factor},
         "data": {"source": meta1["source"], "train_rows": meta1["train_rows"], "valid_rows": meta1["valid_rows"]},
     })
     if meta4 is not None:

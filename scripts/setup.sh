@@ -57,7 +57,7 @@ if ! done_ jars "$DELTA_VERSION-$SPARK_MINOR"; then
       dependency:copy-dependencies -DincludeGroupIds=io.delta -DoutputDirectory="$ROOT/jars"
   mark jars "$DELTA_VERSION-$SPARK_MINOR"
 fi
-if [ ! -f data/samples/flights.parquet ] || [ ! -f data/samples/adult.parquet ]; then
+if ! ls data/samples/{flights,adult,bio,gss_abortion}.parquet >/dev/null 2>&1; then
   say "materialising the sample datasets into data/samples"
   "$VENV/bin/python" -m adanet_spark.data.samples >/dev/null
 fi

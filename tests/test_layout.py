@@ -399,8 +399,8 @@ def test_loading_a_config_file_imports_neither_torch_nor_pyspark():
     out = _run(f"""
         import sys
         from adanet_spark.config import load_config
-        cfg = load_config({str(ROOT / 'conf' / 'adult.yaml')!r}, ['adanet.generator=default'])
-        assert cfg.adanet.search_params()['generator'] == 'default'
+        cfg = load_config({str(ROOT / 'conf' / 'adult.yaml')!r}, ['adanet.generator=simple'])
+        assert cfg.adanet.search_params()['generator'] == 'simple'
         print('loaded:', sorted(m for m in ('torch', 'pyspark') if m in sys.modules))
         """)
     assert out.returncode == 0, out.stderr

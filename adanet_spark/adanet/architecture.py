@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from adanet_spark.adanet.plain import from_plain
 
@@ -38,22 +38,31 @@ class _HoldsInputs:
 
 @dataclass(frozen=True)
 class InputSpec:
+    """What the features look like: standardised numerics (with their quantile bin
+    edges, in standardised units, for the piecewise-linear encoding) and the number
+    of indices of each categorical feature."""
+
     n_numeric: int
     cardinalities: tuple[int, ...]
     embedding_dim_cap: int = 16
+    bins: tuple[tuple[float, ...], ...] = ()  # per numeric feature; () when none were fitted
 
     @classmethod
     def from_feature_spec(cls, spec: Any, embedding_dim_cap: int) -> "InputSpec":
-        return cls(len(spec.numeric_names), tuple(spec.cardinalities), embedding_dim_cap)
+        numeric = getattr(spec, "numeric", ())
+        bins = tuple(tuple((b - f.mean) / f.std for b in getattr(f, "bins", ()) or ()) for f in numeric)
+        return cls(len(spec.numeric_names), tuple(spec.cardinalities), embedding_dim_cap,
+                   bins if any(bins) else ())
 
     def to_dict(self) -> dict:
         return {"n_numeric": self.n_numeric, "cardinalities": list(self.cardinalities),
-                "embedding_dim_cap": self.embedding_dim_cap}
+                "embedding_dim_cap": self.embedding_dim_cap, "bins": [list(b) for b in self.bins]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "InputSpec":
         return cls(int(d["n_numeric"]), tuple(int(c) for c in d["cardinalities"]),
-                   int(d.get("embedding_dim_cap", 16)))
+                   int(d.get("embedding_dim_cap", 16)),
+                   tuple(tuple(float(x) for x in b) for b in d.get("bins") or ()))
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,10 @@ class CandidateSpec(_HoldsInputs):
     dropout: float = 0.0
     batch_norm: bool = False
     connections: bool = True
+    encoding: str = "plain"  # numeric features: "plain" or "ple" (piecewise-linear on quantile bins)
+    weight_decay: Optional[float] = None  # this candidate's AdamW decay (None: the search's)
+    steps_scale: float = 1.0  # this candidate's share of the step budget
+    rationale: str = ""  # why the generator proposed it (recorded with the candidate)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -77,9 +90,11 @@ class CandidateSpec(_HoldsInputs):
         return d
 
     def cost(self) -> float:
-        """Multiply-adds per row of the hidden layers: how long it takes, relatively."""
-        first = (self.inputs.n_numeric + 8 * len(self.inputs.cardinalities)) * self.width
-        return float(first + (self.depth - 1) * self.width * self.width + self.width)
+        """Multiply-adds of its whole training, per training row: how long it takes, relatively."""
+        bins = sum(max(0, len(set(b)) - 1) for b in self.inputs.bins) if self.encoding == "ple" else 0
+        numeric = self.inputs.n_numeric + bins
+        first = (numeric + 8 * len(self.inputs.cardinalities)) * self.width
+        return float(first + (self.depth - 1) * self.width * self.width + self.width) * self.steps_scale
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,7 @@ class SubnetworkArch(_HoldsInputs):
     batch_norm: bool = False
     reads: tuple[tuple[int, ...], ...] = ()
     extra_in: tuple[int, ...] = ()
+    encoding: str = "plain"
 
     def __post_init__(self):
         # Default: no connections. Normalise lists from JSON to tuples (hashable, comparable).
@@ -112,7 +128,8 @@ class SubnetworkArch(_HoldsInputs):
         return {"name": self.name, "depth": self.depth, "width": self.width,
                 "inputs": self.inputs.to_dict(), "activation": self.activation,
                 "dropout": self.dropout, "batch_norm": self.batch_norm,
-                "reads": [list(r) for r in self.reads], "extra_in": list(self.extra_in)}
+                "reads": [list(r) for r in self.reads], "extra_in": list(self.extra_in),
+                "encoding": self.encoding}
 
 
 @dataclass(frozen=True)
@@ -164,4 +181,5 @@ def build_subnetwork_arch(spec: CandidateSpec, previous: EnsembleArch) -> Subnet
         extra.append(sum(previous.subnetworks[j].width for j in srcs))
     return SubnetworkArch(name=spec.name, depth=spec.depth, width=spec.width, inputs=spec.inputs,
                           activation=spec.activation, dropout=spec.dropout,
-                          batch_norm=spec.batch_norm, reads=tuple(reads), extra_in=tuple(extra))
+                          batch_norm=spec.batch_norm, reads=tuple(reads), extra_in=tuple(extra),
+                          encoding=spec.encoding)

@@ -40,3 +40,14 @@ def mean_over_group(value: float, ctx: TrainContext) -> float:
     t = torch.tensor([value], dtype=torch.float64)
     ctx.allreduce_(t)
     return float(t[0])
+
+
+def min_over_group(value: float, ctx: TrainContext) -> float:
+    """The smallest ``value`` of the group (the mean of ``-value`` s cannot give it, so
+    each rank contributes its value at its own slot of a zero vector that is summed)."""
+    if not synced(ctx):
+        return value
+    slots = torch.zeros(ctx.size, dtype=torch.float64)
+    slots[ctx.rank] = value
+    ctx.allreduce_(slots)  # an average: every slot is value / size
+    return float(slots.min()) * ctx.size

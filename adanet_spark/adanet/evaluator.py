@@ -1,7 +1,8 @@
 """The Evaluator: picks the iteration's winner on the validation split (AdaNet.HoldOut).
 
-The incumbent always competes: a candidate wins only if its grown ensemble lowers
-the validation objective by at least ``min_improvement``.
+The incumbent always competes: a candidate wins only if it learned something (its best
+check is past step 0) and its grown ensemble lowers the validation objective by at
+least ``min_improvement``.
 """
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from adanet_spark.adanet.protocol import CandidateResult
 from adanet_spark.adanet.strategy import Standing
 
 
+def learned(result: CandidateResult) -> bool:
+    """Did the candidate learn anything? Early stopping restores the best check; when that
+    is step 0 its head is still zero and it adds nothing, and any gain of its ensemble is
+    the mixture refit recalibrating the subnetworks already there: not growth."""
+    return result.best_step > 0 or not result.total_steps
+
+
 class Evaluator:
     def __init__(self, min_improvement: float = 1e-4):
         self.min_improvement = min_improvement
@@ -20,7 +28,7 @@ class Evaluator:
         """The best candidate by validation objective (the name breaks ties, so arrival
         order never matters), or None when it does not beat the incumbent."""
         scored = sorted((r.valid["objective"], name) for name, r in results.items()
-                        if not math.isnan(r.valid["objective"]))
+                        if not math.isnan(r.valid["objective"]) and learned(r))
         if not scored:
             return None
         best, name = scored[0]

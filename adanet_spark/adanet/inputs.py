@@ -14,12 +14,14 @@ one ``index_select`` (and so never receive a gradient).
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import torch
 from torch import nn
 
 from adanet_spark.adanet.architecture import InputSpec
+from adanet_spark.adanet.encodings import numeric_encoder
 
 
 def embedding_dim(cardinality: int, cap: int) -> int:
@@ -28,12 +30,13 @@ def embedding_dim(cardinality: int, cap: int) -> int:
 
 
 class InputLayer(nn.Module):
-    def __init__(self, spec: InputSpec, generator: Optional[torch.Generator] = None):
+    def __init__(self, spec: InputSpec, generator: Optional[torch.Generator] = None, encoding: str = "plain"):
         super().__init__()
         self.n_numeric = spec.n_numeric
+        self.numeric = numeric_encoder(encoding, spec.bins)
         cards = list(spec.cardinalities)
         dims = [embedding_dim(c, spec.embedding_dim_cap) for c in cards]
-        self.out_dim = spec.n_numeric + sum(dims)
+        self.out_dim = spec.n_numeric + getattr(self.numeric, "out_extra", 0) + sum(dims)
         self.table: Optional[nn.Embedding] = None
         if cards:
             widest = max(dims)
@@ -47,13 +50,18 @@ class InputLayer(nn.Module):
     @torch.no_grad()
     def _init_table(self, cards: list[int], dims: list[int], generator) -> None:
         self.table.weight.normal_(0.0, 1.0, generator=generator)
-        # Zero the padding columns so weight-based complexity ignores them.
+        # Each embedding starts with an expected norm of 1 (N(0, 1/d) entries), like one
+        # standardised numeric feature: N(0, 1) entries would make a 16-wide embedding
+        # four times louder than the numerics and drown them at the first layer.
+        # Padding columns are zero, so weight-based complexity ignores them.
         start = 0
         for card, dim in zip(cards, dims):
+            self.table.weight[start:start + card, :dim] /= math.sqrt(dim)
             self.table.weight[start:start + card, dim:] = 0.0
             start += card
 
     def forward(self, numeric: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
+        numeric = self.numeric(numeric)
         if self.table is None:
             return numeric
         emb = self.table(categorical + self.offsets).flatten(1).index_select(1, self.keep)

@@ -6,3 +6,4 @@ these without loading torch; ``subnetwork`` builds its tables from the same name
 
 ACTIVATION_NAMES = ("relu", "tanh", "gelu", "elu")
 COMPLEXITY_NAMES = ("sqrt_depth", "rademacher")
+ENCODING_NAMES = ("plain", "ple")

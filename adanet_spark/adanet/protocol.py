@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Optional, Protocol, Sequence, runtime_checkable
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 COMPLETED = "completed"
 DROPPED = "dropped_straggler"
 FAILED = "failed"
-STATUSES = (COMPLETED, DROPPED, FAILED)
+PRUNED = "pruned"  # stopped for a validation loss clearly worse than the others' at equal progress
+STATUSES = (COMPLETED, DROPPED, FAILED, PRUNED)
 
 
 @runtime_checkable
@@ -109,7 +111,7 @@ TrainFn = Callable[[dict, Mapping[str, Any], TrainContext], Any]
 @dataclass
 class TaskOutcome:
     task: CandidateTask
-    status: str  # COMPLETED | DROPPED | FAILED
+    status: str  # COMPLETED | DROPPED | FAILED | PRUNED
     result: Any = None  # train_fn's return value when COMPLETED
     error: Optional[str] = None
     attempts: int = 1
@@ -150,13 +152,15 @@ class InProcessExecutor(Executor):
     def run(self, tasks: Sequence[CandidateTask], train_fn: TrainFn,
             data: Mapping[str, Any]) -> Iterator[TaskOutcome]:
         for task in tasks:
+            start = time.perf_counter()
             try:
                 result = train_fn(task.payload, data, TrainContext())
             except Exception as exc:  # one failed candidate must not fail the search
                 log.warning("candidate %s failed: %s\n%s", task.name, exc, traceback.format_exc(limit=3))
-                yield TaskOutcome(task, FAILED, error=f"{type(exc).__name__}: {exc}")
+                yield TaskOutcome(task, FAILED, error=f"{type(exc).__name__}: {exc}",
+                                  elapsed_s=time.perf_counter() - start)
                 continue
-            yield TaskOutcome(task, COMPLETED, result=result)
+            yield TaskOutcome(task, COMPLETED, result=result, elapsed_s=time.perf_counter() - start)
 
 
 @dataclass
@@ -183,15 +187,19 @@ class CandidateResult(Plain):
     complexity: float
     complexities: list
     mixture: list
-    epochs_run: int
-    best_epoch: int
+    epochs_run: float  # passes over the training rows
+    best_epoch: float  # the pass at which the best (restored) state was checked
     refit_accepted: bool
     train_seconds: float
     rows_per_s: float
     n_train: int
     rank: int = 0
     size: int = 1
-    timings: dict = field(default_factory=dict)
+    steps_run: int = 0
+    best_step: int = 0  # early stopping restored the state of this step
+    total_steps: int = 0  # the step budget
+    checks: list = field(default_factory=list)  # [step, validation loss] of every check
+    timings: dict = field(default_factory=dict)  # seconds: data, forward_backward, optimizer, validation, ...
 
     def ensemble(self):
         from adanet_spark.adanet.ensemble import Ensemble  # torch: only when a result is used

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 from adanet_spark.adanet.architecture import build_subnetwork_arch
+from adanet_spark.adanet.budget import TrainBudget
 
 CANDIDATE = "candidate"
 PREVIOUS = "previous"
@@ -95,8 +96,11 @@ class ReportMaterializer:
     def candidate(self, outcome: Any, spec: Any, previous: Any, result: Any, selected: bool,
                   seed: int) -> ReportRecord:
         arch = build_subnetwork_arch(spec, previous.architecture)
-        hyper = {k: v for k, v in spec.to_dict().items() if k != "inputs"}
-        hyper.update(self.budget, seed=seed)
+        # The candidate's effective settings: the search's budget as this candidate got it.
+        hyper = TrainBudget.from_dict(self.budget).for_candidate(spec).to_dict()
+        hyper.update({k: v for k, v in spec.to_dict().items() if k != "inputs" and v is not None}, seed=seed)
+        if result is not None:  # where early stopping found its best: the generator reads it
+            hyper.update(steps_run=result.steps_run, best_step=result.best_step, total_steps=result.total_steps)
         rec = ReportRecord(kind=CANDIDATE, iteration=outcome.task.iteration, candidate=spec.name,
                            status=outcome.status, selected=selected, architecture_json=arch.to_json(),
                            hyperparameters_json=json.dumps(hyper, sort_keys=True),

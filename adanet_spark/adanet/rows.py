@@ -59,6 +59,27 @@ class Rows:
     def __len__(self) -> int:
         return int(self.label.shape[0])
 
+    def take(self, index: torch.Tensor) -> "Rows":
+        """The rows at ``index``, copied into contiguous tensors."""
+        return self._map(lambda t: t.index_select(0, index))
+
+    def slice(self, start: int, stop: int) -> "Rows":
+        """Rows ``start`` to ``stop`` (views: no copy)."""
+        return self._map(lambda t: t[start:stop])
+
+    @classmethod
+    def concat(cls, parts: list["Rows"]) -> "Rows":
+        first = parts[0]
+        cat = (lambda pick: torch.cat([pick(p) for p in parts]))  # noqa: E731
+        return cls(cat(lambda p: p.numeric), cat(lambda p: p.categorical), cat(lambda p: p.label),
+                   cat(lambda p: p.z), None if first.base is None else cat(lambda p: p.base),
+                   [None if e is None else cat(lambda p, k=k: p.extra[k]) for k, e in enumerate(first.extra)])
+
+    def _map(self, fn) -> "Rows":
+        return Rows(fn(self.numeric), fn(self.categorical), fn(self.label), fn(self.z),
+                    None if self.base is None else fn(self.base),
+                    [None if e is None else fn(e) for e in self.extra])
+
 
 @torch.no_grad()
 def frozen_rows(ensemble: Ensemble, data: SplitData, candidate: Subnetwork) -> Rows:

@@ -20,12 +20,13 @@ from adanet_spark.adanet.architecture import CandidateSpec, InputSpec
 from adanet_spark.adanet.ensemble import Ensemble
 from adanet_spark.adanet.evaluator import Evaluator
 from adanet_spark.adanet.generator import Generator, SearchSpace, make_generator
-from adanet_spark.adanet.names import ACTIVATION_NAMES, COMPLEXITY_NAMES
+from adanet_spark.adanet.names import ACTIVATION_NAMES, COMPLEXITY_NAMES, ENCODING_NAMES
 from adanet_spark.adanet.protocol import (COMPLETED, CandidateResult, CandidateTask, Executor,
                                           InProcessExecutor, TaskOutcome)
 from adanet_spark.adanet.reports import InMemorySink, ReportMaterializer, ReportRecord, ReportSink
 from adanet_spark.adanet.strategy import GrowStrategy, Standing
-from adanet_spark.adanet.train import TrainBudget, adanet_train_fn, derive_seed, make_payload
+from adanet_spark.adanet.budget import TrainBudget
+from adanet_spark.adanet.train import adanet_train_fn, derive_seed, make_payload
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,10 @@ class AdaNetSearch:
     """scikit-learn style: ``__init__`` stores the parameters, ``fit`` validates them and works.
 
     ``spec`` describes the inputs (a FeatureSpec, or anything with ``numeric_names`` and
-    ``cardinalities``). The search-space parameters (``widths`` ... ``connections``) feed the
-    generator, the training ones (``epochs`` ... ``mixture_learning_rate``) every candidate.
+    ``cardinalities``). ``space`` (a :class:`SearchSpace`) is what the generator may
+    propose, ``budget`` (a :class:`TrainBudget`) how every candidate trains; ``search_patience``
+    is how many iterations in a row may fail to improve before the search stops (the
+    generator regularises more after a failed one).
 
     Fitted attributes: ``ensemble_`` (the selected :class:`Ensemble`), ``reports_``
     (every :class:`ReportRecord`), ``iterations_`` (iterations run), ``objective_history_``
@@ -52,41 +55,20 @@ class AdaNetSearch:
     along with the new ones.
     """
 
-    def __init__(self, spec: Any, *, max_iterations: int = 5, generator: str = "default",
-                 widths: Sequence[int] = (64, 128), max_depth: int = 4, connections: bool = True,
-                 candidates_per_iteration: int = 4, learning_rates: Sequence[float] = (3e-3, 1e-3),
-                 lambda_: float = 0.0, beta: float = 0.0, complexity: str = "sqrt_depth",
-                 activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False,
-                 embedding_dim_cap: int = 16, epochs: int = 10, batch_size: int = 512,
-                 weight_decay: float = 0.0, patience: int = 2, refit_mixture_weights: bool = True,
-                 mixture_epochs: int = 1, mixture_learning_rate: float = 0.01, min_improvement: float = 1e-4,
-                 executor: Optional[Executor] = None, sink: Optional[ReportSink] = None, seed: int = 0,
-                 warm_start: Optional[Ensemble] = None, start_iteration: Optional[int] = None,
-                 on_iteration_end: Optional[IterationCallback] = None,
+    def __init__(self, spec: Any, *, space: Optional[SearchSpace] = None, budget: Optional[TrainBudget] = None,
+                 max_iterations: int = 5, generator: Any = "adaptive", embedding_dim_cap: int = 16,
+                 min_improvement: float = 5e-4, search_patience: int = 1, executor: Optional[Executor] = None,
+                 sink: Optional[ReportSink] = None, seed: int = 0, warm_start: Optional[Ensemble] = None,
+                 start_iteration: Optional[int] = None, on_iteration_end: Optional[IterationCallback] = None,
                  prior_reports: Sequence[ReportRecord] = ()):
         self.spec = spec
+        self.space = space
+        self.budget = budget
         self.max_iterations = max_iterations
         self.generator = generator
-        self.widths = widths
-        self.max_depth = max_depth
-        self.connections = connections
-        self.candidates_per_iteration = candidates_per_iteration
-        self.learning_rates = learning_rates
-        self.lambda_ = lambda_
-        self.beta = beta
-        self.complexity = complexity
-        self.activation = activation
-        self.dropout = dropout
-        self.batch_norm = batch_norm
         self.embedding_dim_cap = embedding_dim_cap
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.refit_mixture_weights = refit_mixture_weights
-        self.mixture_epochs = mixture_epochs
-        self.mixture_learning_rate = mixture_learning_rate
         self.min_improvement = min_improvement
+        self.search_patience = search_patience
         self.executor = executor
         self.sink = sink
         self.seed = seed
@@ -98,11 +80,12 @@ class AdaNetSearch:
     # -- public --------------------------------------------------------------------
     def fit(self, train: Any, valid: Any) -> "AdaNetSearch":
         """``train``/``valid``: in-memory split data or lazy split references (loaded on the workers)."""
+        self.space_ = self.space if self.space is not None else SearchSpace()
+        self.budget_ = self.budget if self.budget is not None else TrainBudget()
         self._validate()
         self.inputs_ = InputSpec.from_feature_spec(self.spec, self.embedding_dim_cap)
         self.generator_: Generator = (self.generator if isinstance(self.generator, Generator)
-                                      else make_generator(self.generator, self.search_space(), self.inputs_))
-        self.budget_ = self.train_budget()
+                                      else make_generator(self.generator, self.space_, self.inputs_))
         self.sink_ = self.sink if self.sink is not None else InMemorySink()
         self.reports_: list[ReportRecord] = []
         self.history_: list[dict] = []
@@ -113,11 +96,12 @@ class AdaNetSearch:
         standing = strategy.initial(self.warm_start)
         first = self.start_iteration if self.start_iteration is not None else len(standing.ensemble)
         executor = self.executor or InProcessExecutor()
-        started = time.perf_counter()
+        started, failed = time.perf_counter(), 0
         for n in range(self.max_iterations):
             standing, improved = self._iteration(first + n, n, standing, strategy, executor,
                                                  {"train": train, "valid": valid}, started)
-            if not improved:
+            failed = 0 if improved else failed + 1
+            if failed > self.search_patience:
                 self.stopped_early_ = n + 1 < self.max_iterations
                 break
         self.ensemble_ = standing.ensemble
@@ -126,16 +110,6 @@ class AdaNetSearch:
 
     def predict_proba(self, data: Any) -> np.ndarray:
         return self.ensemble_.predict_proba(data)
-
-    def search_space(self) -> SearchSpace:
-        return SearchSpace(tuple(self.widths), tuple(self.learning_rates), self.max_depth,
-                           self.candidates_per_iteration, self.activation, self.dropout, self.batch_norm,
-                           self.connections)
-
-    def train_budget(self) -> TrainBudget:
-        return TrainBudget(self.epochs, self.batch_size, self.patience, self.weight_decay, self.lambda_,
-                           self.beta, self.complexity, self.refit_mixture_weights, self.mixture_epochs,
-                           self.mixture_learning_rate)
 
     # -- one iteration -------------------------------------------------------------
     def _iteration(self, iteration: int, n: int, standing: Standing, strategy: GrowStrategy,
@@ -186,34 +160,41 @@ class AdaNetSearch:
                               "valid_auc": after.valid["auc"] if after.valid else math.nan})
         total = self.max_iterations
         elapsed = time.perf_counter() - started
-        eta = elapsed / (n + 1) * (total - n - 1) if winner else 0.0
+        eta = elapsed / (n + 1) * (total - n - 1)
         log.info("iteration %d/%d (#%d): %s; valid objective %.4f -> %.4f; %d subnetworks; "
-                 "elapsed %.1f s, ETA %.1f s", n + 1, total, iteration,
-                 f"selected {winner}" if winner else "no candidate improved, stopping",
+                 "elapsed %.1f s, ETA at most %.1f s", n + 1, total, iteration,
+                 f"selected {winner}" if winner else "no candidate improved",
                  before.objective, after.objective, len(after.ensemble), elapsed, eta)
         if self.on_iteration_end is not None:
             self.on_iteration_end(iteration, after.ensemble, records)
 
     # -- validation ----------------------------------------------------------------
     def _validate(self) -> None:
+        sp, b = self.space_, self.budget_
         checks = [
             (self.max_iterations >= 1, "max_iterations", "must be at least 1"),
-            (len(self.widths) > 0 and all(w >= 1 for w in self.widths), "widths",
-             "must be a non-empty list of positive integers"),
-            (self.max_depth >= 1, "max_depth", "must be at least 1"),
-            (self.candidates_per_iteration >= 1, "candidates_per_iteration", "must be at least 1"),
-            (len(self.learning_rates) > 0 and all(lr > 0 for lr in self.learning_rates), "learning_rates",
-             "must be a non-empty list of positive numbers"),
-            (self.lambda_ >= 0 and self.beta >= 0, "lambda_/beta", "must be >= 0"),
-            (self.complexity in COMPLEXITY_NAMES, "complexity", f"must be one of {COMPLEXITY_NAMES}"),
-            (self.activation in ACTIVATION_NAMES, "activation", f"must be one of {ACTIVATION_NAMES}"),
-            (0.0 <= self.dropout < 1.0, "dropout", "must be in [0, 1)"),
-            (self.epochs >= 1 and self.batch_size >= 1, "epochs/batch_size", "must be at least 1"),
-            (self.embedding_dim_cap >= 1, "embedding_dim_cap", "must be at least 1"),
-            (self.patience >= 0 and self.mixture_epochs >= 0, "patience/mixture_epochs", "must be >= 0"),
-            (self.weight_decay >= 0 and self.min_improvement >= 0, "weight_decay/min_improvement",
+            (self.search_patience >= 0 and self.min_improvement >= 0, "search_patience/min_improvement",
              "must be >= 0"),
-            (self.mixture_learning_rate > 0, "mixture_learning_rate", "must be > 0"),
+            (self.embedding_dim_cap >= 1, "embedding_dim_cap", "must be at least 1"),
+            (len(sp.widths) > 0 and all(w >= 1 for w in sp.widths), "space.widths",
+             "must be a non-empty list of positive integers"),
+            (sp.max_depth >= 1 and sp.candidates_per_iteration >= 1, "space.max_depth/candidates_per_iteration",
+             "must be at least 1"),
+            (len(sp.learning_rates) > 0 and all(lr > 0 for lr in sp.learning_rates), "space.learning_rates",
+             "must be a non-empty list of positive numbers"),
+            (sp.activation in ACTIVATION_NAMES, "space.activation", f"must be one of {ACTIVATION_NAMES}"),
+            (len(sp.encodings) > 0 and set(sp.encodings) <= set(ENCODING_NAMES), "space.encodings",
+             f"must be a non-empty list of {ENCODING_NAMES}"),
+            (0.0 <= sp.dropout < 1.0, "space.dropout", "must be in [0, 1)"),
+            (b.lambda_ >= 0 and b.beta >= 0, "budget.lambda_/beta", "must be >= 0"),
+            (b.complexity in COMPLEXITY_NAMES, "budget.complexity", f"must be one of {COMPLEXITY_NAMES}"),
+            (b.batch_size >= 1 and b.epochs > 0 and 1 <= b.min_steps <= b.max_steps, "budget steps",
+             "need batch_size >= 1, epochs > 0 and 1 <= min_steps <= max_steps"),
+            (b.checks >= 1 and b.patience >= 0 and b.weight_decay >= 0, "budget.checks/patience/weight_decay",
+             "must be >= 1 / >= 0 / >= 0"),
+            (b.mixture_learning_rate > 0 and b.mixture_epochs >= 0, "budget.mixture_learning_rate/epochs",
+             "must be > 0 / >= 0"),
+            (b.check_rows >= 1 and b.refit_rows >= 1, "budget.check_rows/refit_rows", "must be at least 1"),
         ]
         for ok, name, what in checks:
             if not ok:
@@ -227,5 +208,6 @@ def _log_outcome(o: TaskOutcome, n: int, total: int) -> None:
         return
     r = CandidateResult.of(o.result)
     log.info("iteration %d/%d candidate %s: valid loss %.4f auc %.4f objective %.4f | train loss %.4f "
-             "| %d epochs, %.1f s on %s", n + 1, total, o.task.name, r.valid["loss"], r.valid["auc"],
-             r.valid["objective"], r.train["loss"], r.epochs_run, o.elapsed_s, o.worker)
+             "| best at step %d of %d (%d run), %.1f s on %s", n + 1, total, o.task.name, r.valid["loss"],
+             r.valid["auc"], r.valid["objective"], r.train["loss"], r.best_step, r.total_steps, r.steps_run,
+             o.elapsed_s, o.worker)

@@ -37,7 +37,7 @@ class Subnetwork(nn.Module):
     def __init__(self, arch: SubnetworkArch, generator: Optional[torch.Generator] = None):
         super().__init__()
         self.arch = arch
-        self.inputs = InputLayer(arch.inputs, generator)
+        self.inputs = InputLayer(arch.inputs, generator, arch.encoding)
         in_dims = [self.inputs.out_dim] + [arch.width] * (arch.depth - 1)
         self.layers = nn.ModuleList(nn.Linear(d + e, arch.width) for d, e in zip(in_dims, arch.extra_in))
         self.norms = nn.ModuleList(nn.BatchNorm1d(arch.width) for _ in range(arch.depth)) \

@@ -6,8 +6,10 @@ from the FeatureSpec's cardinality (attached to the column as ML nominal
 metadata), not from the values seen, so train, valid and test get the same
 columns; ``dropLast`` leaves each column's last index (its rarest kept level) out
 as the reference, so the one-hot block is not collinear with the intercept. Regularisation:
-``baselines.lr_reg_param`` and ``baselines.lr_elastic_net``; ``lr_max_iter`` L-BFGS /
-OWL-QN iterations. Fitted on the train split only (no tuning: one trial).
+one fit on the train split per strength of ``baselines.lr_reg_params`` (mixed by
+``baselines.lr_elastic_net``; ``lr_max_iter`` L-BFGS / OWL-QN iterations), and the
+one with the best valid AUC is kept (ties: the earlier); the test split is scored
+once, afterwards (:class:`~adanet_spark.baselines.selection.Selected`).
 
 AUC: the library's exact AUC computed by Spark on the model's P(label = 1)
 (:func:`adanet_spark.results.evaluate.spark_auc`, the same function that
@@ -20,8 +22,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LogisticRegression
@@ -44,20 +46,29 @@ _FEATURES = "_features"
 @dataclass
 class LogisticRegressionResult:
     model: str
-    train_seconds: float  # features + fit, on the train split
-    eval_seconds: float  # scoring the test split and its AUC
-    valid_auc: float
-    test_auc: float
+    train_seconds: float  # features + every fit on the train split + their valid AUCs
+    valid_auc: float  # of the chosen strength
     n_features: int
     iterations: int
-    trials: int = 1
-    fitted: Optional[PipelineModel] = None  # the fitted pipeline (one-hot + assembler + model)
+    reg_param: float  # the chosen strength
+    valid_aucs: dict[float, float] = field(default_factory=dict)  # strength -> valid AUC
+    fitted: Optional[PipelineModel] = None  # the chosen pipeline (one-hot + assembler + model)
+
+    @property
+    def trials(self) -> int:
+        return len(self.valid_aucs)
 
     def notes(self, cfg: JobConfig) -> str:
         b = cfg.baselines
-        return (f"Spark ML LogisticRegression regParam={b.lr_reg_param:g} elasticNetParam={b.lr_elastic_net:g} "
-                f"maxIter={b.lr_max_iter} ({self.iterations} iterations), {self.n_features} inputs "
-                f"(numeric + one-hot); {AUC_METHOD}")
+        tried = ", ".join(f"{k:g}: {v:.4f}" for k, v in self.valid_aucs.items())
+        return (f"Spark ML LogisticRegression regParam={self.reg_param:g} chosen on valid ({tried}) "
+                f"elasticNetParam={b.lr_elastic_net:g} maxIter={b.lr_max_iter} ({self.iterations} iterations), "
+                f"{self.n_features} inputs (numeric + one-hot); {AUC_METHOD}")
+
+    def score(self, spark: SparkSession, table: Any, split: str) -> tuple[float, int]:
+        """Exact AUC and rows of ``split`` of ``table`` (a FeatureTable) with the chosen model."""
+        return frame_auc(probabilities(self.fitted, split_features(spark, table.name, table.spec, split)),
+                         _LABEL, "p")
 
 
 def with_features(df: DataFrame, spec: FeatureSpec) -> DataFrame:
@@ -70,7 +81,7 @@ def with_features(df: DataFrame, spec: FeatureSpec) -> DataFrame:
     return df.select(*cols)
 
 
-def build_pipeline(spec: FeatureSpec, cfg: JobConfig) -> Pipeline:
+def build_pipeline(spec: FeatureSpec, cfg: JobConfig, reg_param: float) -> Pipeline:
     cats = spec.categorical_names
     onehot = [f"{c}__onehot" for c in cats]
     stages = []
@@ -79,7 +90,7 @@ def build_pipeline(spec: FeatureSpec, cfg: JobConfig) -> Pipeline:
     stages.append(VectorAssembler(inputCols=spec.numeric_names + onehot, outputCol=_FEATURES))
     b = cfg.baselines
     stages.append(LogisticRegression(featuresCol=_FEATURES, labelCol=_LABEL, family="binomial",
-                                     regParam=b.lr_reg_param, elasticNetParam=b.lr_elastic_net,
+                                     regParam=reg_param, elasticNetParam=b.lr_elastic_net,
                                      maxIter=b.lr_max_iter))
     return Pipeline(stages=stages)
 
@@ -98,9 +109,10 @@ def split_features(spark: SparkSession, table: str, spec: FeatureSpec, split: st
     return with_features(split_frame(spark, table, split), spec)
 
 
-def train_logistic_regression(spark: SparkSession, cfg: JobConfig, table: str,
-                              spec: FeatureSpec) -> LogisticRegressionResult:
-    """Fit on train, AUC on valid and test. ``table``: the feature table's name."""
+def select_logistic_regression(spark: SparkSession, cfg: JobConfig, table: str,
+                               spec: FeatureSpec) -> LogisticRegressionResult:
+    """One fit on train per ``baselines.lr_reg_params``, the best by valid AUC kept.
+    ``table``: the feature table's name (or a view of it); its test split is never read."""
     sc = spark.sparkContext
     t0 = time.perf_counter()
     sc.setJobDescription(f"baseline {MODEL}: fit on {table} train split")
@@ -109,22 +121,24 @@ def train_logistic_regression(spark: SparkSession, cfg: JobConfig, table: str,
     if train.rdd.getNumPartitions() < parallelism:  # one big file would use one core
         train = train.repartition(parallelism)
     train = train.cache()
+    valid = split_features(spark, table, spec, "valid")
+    best, valid_aucs = None, {}
     try:
-        model = build_pipeline(spec, cfg).fit(train)
+        for reg in cfg.baselines.lr_reg_params:
+            model = build_pipeline(spec, cfg, reg).fit(train)
+            sc.setJobDescription(f"baseline {MODEL}: AUC on valid, regParam={reg:g}")
+            valid_aucs[reg] = auc(model, valid)
+            if best is None or valid_aucs[reg] > valid_aucs[best[0]]:
+                best = (reg, model)
     finally:
         train.unpersist()
+        sc.setJobDescription(None)
     train_s = time.perf_counter() - t0
+    reg, model = best
     lr_model = model.stages[-1]
-    n_features = int(lr_model.numFeatures)
     iterations = int(lr_model.summary.totalIterations) if lr_model.hasSummary else -1
-    sc.setJobDescription(f"baseline {MODEL}: AUC on valid")
-    valid_auc = auc(model, split_features(spark, table, spec, "valid"))
-    sc.setJobDescription(f"baseline {MODEL}: AUC on test")
-    t1 = time.perf_counter()
-    test_auc = auc(model, split_features(spark, table, spec, "test"))
-    eval_s = time.perf_counter() - t1
-    sc.setJobDescription(None)
-    log.info("%s: %d inputs, %d iterations; valid auc %.4f, test auc %.4f; fit %.1f s, scoring %.1f s",
-             MODEL, n_features, iterations, valid_auc, test_auc, train_s, eval_s)
-    return LogisticRegressionResult(MODEL, train_s, eval_s, valid_auc, test_auc, n_features, iterations,
-                                    fitted=model)
+    log.info("%s: regParam %g chosen on valid (%s); %d inputs, %d iterations; %.1f s", MODEL, reg,
+             ", ".join(f"{k:g}: {v:.4f}" for k, v in valid_aucs.items()), int(lr_model.numFeatures),
+             iterations, train_s)
+    return LogisticRegressionResult(MODEL, train_s, valid_aucs[reg], int(lr_model.numFeatures), iterations,
+                                    reg, valid_aucs, fitted=model)

@@ -5,28 +5,32 @@ Every trial is one feed-forward net trained by AdaNet's own trainer
 grown from an empty ensemble, with no complexity penalty (lambda = beta = 0), no
 mixture refit and no connections: inputs (per-feature embeddings, capped by
 ``adanet.embedding_dim_cap``), activation, Adam, batching, seeding and early
-stopping on the validation loss (``baselines.patience``, best epoch restored)
+stopping on the validation loss (``baselines.patience`` checks, best state restored)
 are exactly those of AdaNet's candidates. Trials are :class:`CandidateTask`\\ s run
 by an :class:`Executor` of ``adanet_spark.execution`` (the ``spark`` backend in
 async mode trains them side by side on the executors' slots).
 
 The best trial by validation AUC (ties: the earlier trial; the trainer's exact
-AUC on the valid split) is used as is, with no refit on train + valid, and
-scored on the test split exactly as the pipeline scores AdaNet's final ensemble
-(:mod:`adanet_spark.baselines.auc`), so the driver never loads a split.
+AUC on the valid split) is used as is, with no refit on train + valid. Tuning
+reads the train and valid references only; the chosen net is scored on the test
+split afterwards (:meth:`NetBaselineResult.score`), exactly as the pipeline scores
+AdaNet's final ensemble (:mod:`adanet_spark.baselines.auc`), so the driver never
+loads a split. ``tpe_search_nn`` (:mod:`.tpe`) proposes its trials adaptively and
+trains them with :func:`run_trials` too.
 """
 from __future__ import annotations
 
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional, Sequence
 
 from adanet_spark.adanet.architecture import CandidateSpec, InputSpec
 from adanet_spark.adanet.ensemble import Ensemble
 from adanet_spark.adanet.protocol import COMPLETED, CandidateResult, CandidateTask, Executor
-from adanet_spark.adanet.train import TrainBudget, adanet_train_fn, derive_seed, make_payload
+from adanet_spark.adanet.budget import TrainBudget
+from adanet_spark.adanet.train import adanet_train_fn, derive_seed, make_payload
 from adanet_spark.baselines.auc import AUC_METHOD, ensemble_auc
 from adanet_spark.baselines.search_space import NetParams, grid_trials, manual_trials, random_trials
 from adanet_spark.config import JobConfig
@@ -43,8 +47,8 @@ class Trial:
     status: str
     valid_auc: float = math.nan
     valid_loss: float = math.nan
-    epochs_run: int = 0
-    best_epoch: int = -1
+    epochs_run: float = 0.0  # passes over the train rows
+    best_epoch: float = -1.0  # passes at the restored best check
     seconds: float = math.nan
     error: Optional[str] = None
     result: Optional[CandidateResult] = None
@@ -59,12 +63,10 @@ class Trial:
 class NetBaselineResult:
     model: str
     train_seconds: float  # wall time of the whole tuning: every trial, as the driver saw it
-    eval_seconds: float  # scoring the test split with the chosen net
     valid_auc: float
-    test_auc: float
     trials: list[Trial] = field(default_factory=list)
     best: Optional[Trial] = None
-    test_rows: int = 0
+    name: str = "baseline"  # names the chosen net in logs and errors when it is scored
 
     @property
     def completed(self) -> list[Trial]:
@@ -75,11 +77,19 @@ class NetBaselineResult:
         parts = []
         if self.best is not None:
             parts.append(f"chosen {self.best.params.label()} (trial {self.best.name}, "
-                         f"{self.best.epochs_run} epochs, best epoch {self.best.best_epoch + 1})")
+                         f"{self.best.epochs_run:.3g} epochs, best at {self.best.best_epoch:.3g})")
         parts.append(f"{len(self.completed)}/{len(self.trials)} trials completed"
                      + (f", {failed} failed or dropped" if failed else ""))
         parts.append(f"no refit on train+valid; test AUC: {AUC_METHOD}")
         return "; ".join(parts)
+
+    def score(self, spark: Any, table: Any, split: str) -> tuple[float, int]:
+        """Exact AUC and rows of ``split`` of ``table`` (a FeatureTable) with the chosen net."""
+        spark.sparkContext.setJobDescription(f"baseline {self.model}: {split} AUC of {self.best.name}")
+        auc, _, rows = ensemble_auc(spark, self.best.result.ensemble(), table.spec, table.name, split,
+                                    name=self.name)
+        spark.sparkContext.setJobDescription(None)
+        return auc, rows
 
 
 # -- building the trials ----------------------------------------------------------
@@ -106,23 +116,26 @@ def net_spec(name: str, params: NetParams, inputs: InputSpec, activation: str = 
 
 
 def net_budget(params: NetParams, cfg: JobConfig) -> TrainBudget:
-    """AdaNet's training budget for a plain net: a lone subnetwork has no complexity to
-    penalise (lambda = beta = 0) and no mixture to refit."""
-    return TrainBudget(epochs=cfg.baselines.epochs, batch_size=params.batch_size,
-                       patience=cfg.baselines.patience, weight_decay=params.weight_decay,
-                       lambda_=0.0, beta=0.0, complexity=cfg.adanet.complexity,
-                       refit_mixture_weights=False, mixture_epochs=0)
+    """AdaNet's training budget (``adanet.*``: steps, schedule, checks) for a plain net, with
+    the trial's batch size and weight decay and ``baselines.epochs`` / ``patience`` where set:
+    a lone subnetwork has no complexity to penalise (lambda = beta = 0) and no mixture to refit."""
+    b = cfg.baselines
+    adanet = cfg.adanet.search_params()["budget"]
+    return replace(adanet, batch_size=params.batch_size, weight_decay=params.weight_decay,
+                   epochs=adanet.epochs if b.epochs is None else b.epochs,
+                   patience=adanet.patience if b.patience is None else b.patience,
+                   lambda_=0.0, beta=0.0, refit_mixture_weights=False, mixture_epochs=0)
 
 
 def net_tasks(model: str, trials: Sequence[NetParams], feature_spec: Any, cfg: JobConfig,
-              seed: Optional[int] = None) -> list[CandidateTask]:
-    """One CandidateTask per trial, named ``<model>-<index>``; weights and batch order are
-    seeded from ``seed`` (default ``run.seed``) and the trial's name, like AdaNet's candidates."""
+              seed: Optional[int] = None, first: int = 0) -> list[CandidateTask]:
+    """One CandidateTask per trial, named ``<model>-<index>`` (from ``first``); weights and batch
+    order are seeded from ``seed`` (default ``run.seed``) and the trial's name, like AdaNet's candidates."""
     seed = cfg.run.seed if seed is None else seed
     inputs = InputSpec.from_feature_spec(feature_spec, cfg.adanet.embedding_dim_cap)
     empty = Ensemble()
     tasks = []
-    for i, params in enumerate(trials):
+    for i, params in enumerate(trials, start=first):
         name = f"{model}-{i:02d}"
         spec = net_spec(name, params, inputs, cfg.adanet.activation)
         payload = make_payload(spec, empty, net_budget(params, cfg), derive_seed(seed, 0, name), 0)
@@ -146,7 +159,7 @@ def run_trials(executor: Executor, tasks: Sequence[CandidateTask], trials: Seque
             trial.result = r
             trial.valid_auc, trial.valid_loss = r.valid["auc"], r.valid["loss"]
             trial.epochs_run, trial.best_epoch = r.epochs_run, r.best_epoch
-            log.info("baseline trial %s (%s): valid auc %.4f loss %.4f, %d epochs, %.1f s", name,
+            log.info("baseline trial %s (%s): valid auc %.4f loss %.4f, %.2f epochs, %.1f s", name,
                      trial.params.label(), trial.valid_auc, trial.valid_loss, trial.epochs_run, trial.seconds)
         else:
             log.warning("baseline trial %s (%s) %s: %s", name, trial.params.label(), outcome.status,
@@ -165,24 +178,25 @@ def select_best(trials: Sequence[Trial]) -> Optional[Trial]:
 
 
 # -- one neural baseline end to end ---------------------------------------------------
-def run_net_baseline(model: str, cfg: JobConfig, spark: Any, table: Any, refs: Mapping[str, Any],
-                     executor: Executor, seed: Optional[int] = None) -> NetBaselineResult:
-    """Tune ``model`` (train all its trials on ``executor``), pick the best by validation
-    AUC, score it on the test split of ``table`` (a FeatureTable). ``seed``: default run.seed."""
-    trials = trials_for(model, cfg, seed)
-    tasks = net_tasks(model, trials, table.spec, cfg, seed=seed)
-    log.info("%s: training %d trial(s) on %s", model, len(tasks), type(executor).__name__)
-    t0 = time.perf_counter()
-    done = run_trials(executor, tasks, trials, refs)
-    train_s = time.perf_counter() - t0
+def finish_tuning(model: str, done: list[Trial], train_s: float, name: str) -> NetBaselineResult:
+    """The tuning's result: the best trial by valid AUC (an error when none completed)."""
     best = select_best(done)
     if best is None:
         errors = "; ".join(f"{t.name}: {t.status} {t.error or ''}".strip() for t in done[:3])
         raise RuntimeError(f"{model}: no trial completed ({errors})")
-    spark.sparkContext.setJobDescription(f"baseline {model}: test AUC of {best.name}")
-    test_auc, eval_s, rows = ensemble_auc(spark, best.result.ensemble(), table.spec, table.name, "test",
-                                          name=f"{cfg.run.id}/{model}")
-    spark.sparkContext.setJobDescription(None)
-    log.info("%s: best %s (%s) valid auc %.4f, test auc %.4f; tuning %.1f s, scoring %.1f s", model,
-             best.name, best.params.label(), best.valid_auc, test_auc, train_s, eval_s)
-    return NetBaselineResult(model, train_s, eval_s, best.valid_auc, test_auc, done, best, rows)
+    log.info("%s: best %s (%s) valid auc %.4f of %d trials; tuning %.1f s", model, best.name,
+             best.params.label(), best.valid_auc, len(done), train_s)
+    return NetBaselineResult(model, train_s, best.valid_auc, done, best, name)
+
+
+def tune_net_baseline(model: str, cfg: JobConfig, spec: Any, refs: Mapping[str, Any], executor: Executor,
+                      seed: Optional[int] = None) -> NetBaselineResult:
+    """Tune ``model`` (train all its trials on ``executor`` from the train and valid
+    references ``refs``) and pick the best by validation AUC. ``seed``: default run.seed.
+    Score the chosen net with :meth:`NetBaselineResult.score`."""
+    trials = trials_for(model, cfg, seed)
+    tasks = net_tasks(model, trials, spec, cfg, seed=seed)
+    log.info("%s: training %d trial(s) on %s", model, len(tasks), type(executor).__name__)
+    t0 = time.perf_counter()
+    done = run_trials(executor, tasks, trials, refs)
+    return finish_tuning(model, done, time.perf_counter() - t0, f"{cfg.run.id}/{model}")

@@ -9,8 +9,10 @@ test_auc, trials, notes) and writes them through the results layer's
 :class:`~adanet_spark.results.writer.ResultsWriter` (one commit; a rerun of the
 run_id replaces these models' rows).
 
-Test AUCs are computed the way ``pipeline.tune.finalise`` computes AdaNet's (executors
-score, Spark computes the exact AUC; :mod:`adanet_spark.baselines.auc`).
+Each model first selects (:func:`select_model`: train on train, every setting chosen
+on valid, the test split unread; :mod:`.selection`), then scores the test split
+once. Test AUCs are computed the way ``pipeline.tune.finalise`` computes AdaNet's
+(executors score, Spark computes the exact AUC; :mod:`adanet_spark.baselines.auc`).
 ``train_seconds`` is the wall time of the whole tuning (every trial of a
 search, as the driver saw it, parallel trials overlapping); ``eval_seconds`` is
 scoring the test split with the chosen model.
@@ -29,8 +31,11 @@ from typing import Any, Mapping, Optional, Sequence
 from pyspark.sql import SparkSession
 
 from adanet_spark.adanet.protocol import Executor
-from adanet_spark.baselines.logistic_regression import train_logistic_regression
-from adanet_spark.baselines.nets import NET_MODELS, run_net_baseline
+from adanet_spark.baselines.logistic_regression import select_logistic_regression
+from adanet_spark.baselines.nets import NET_MODELS, tune_net_baseline
+from adanet_spark.baselines.selection import Selected, selection_refs
+from adanet_spark.baselines.tpe import MODEL as TPE, tune_tpe
+from adanet_spark.baselines.xgboost_spark import select_xgboost
 from adanet_spark.config import JobConfig
 from adanet_spark.data.feature_table import FeatureTable, open_table
 from adanet_spark.data.refs import split_refs
@@ -48,19 +53,40 @@ def report_row(model: str, train_seconds: float, eval_seconds: float, valid_auc:
             "valid_auc": float(valid_auc), "test_auc": float(test_auc), "trials": int(trials), "notes": notes}
 
 
+SEARCHED_NETS = (*NET_MODELS, TPE)  # trained by the executor
+
+
+def select_model(model: str, spark: SparkSession, cfg: JobConfig, table: FeatureTable,
+                 refs: Optional[Mapping[str, Any]], executor: Optional[Executor],
+                 seed: Optional[int] = None) -> Selected:
+    """One baseline trained and its settings chosen on ``table``'s train and valid splits
+    (``refs``: their references; a ``test`` entry is ignored). Nothing here reads test."""
+    if model == "logistic_regression":
+        res = select_logistic_regression(spark, cfg, table.name, table.spec)
+        return Selected(model, res.train_seconds, res.valid_auc, res.trials, res.notes(cfg), res.score, res)
+    if model == "xgboost":
+        res = select_xgboost(spark, cfg, table.name, table.spec, seed)
+        return Selected(model, res.train_seconds, res.valid_auc, res.trials, res.notes(cfg), res.score, res)
+    if model in SEARCHED_NETS:
+        refs = selection_refs(refs)
+        res = (tune_tpe(cfg, table.spec, refs, executor, seed) if model == TPE
+               else tune_net_baseline(model, cfg, table.spec, refs, executor, seed))
+        backend = f"{cfg.training.backend} {cfg.training.mode}, {cfg.training.workers} workers"
+        return Selected(model, res.train_seconds, res.valid_auc, len(res.completed),
+                        f"{res.notes()}; backend {backend}", res.score, res)
+    raise ValueError(f"unknown baseline model {model!r}")
+
+
 def run_model(model: str, spark: SparkSession, cfg: JobConfig, table: FeatureTable,
               refs: Optional[Mapping[str, Any]], executor: Optional[Executor]) -> tuple[dict, Any]:
-    """One baseline: ``(auc_reports row, the model's detailed result)``."""
-    if model == "logistic_regression":
-        res = train_logistic_regression(spark, cfg, table.name, table.spec)
-        return report_row(model, res.train_seconds, res.eval_seconds, res.valid_auc, res.test_auc,
-                          res.trials, res.notes(cfg)), res
-    if model in NET_MODELS:
-        res = run_net_baseline(model, cfg, spark, table, refs, executor)
-        backend = f"{cfg.training.backend} {cfg.training.mode}, {cfg.training.workers} workers"
-        return report_row(model, res.train_seconds, res.eval_seconds, res.valid_auc, res.test_auc,
-                          len(res.completed), f"{res.notes()}; backend {backend}"), res
-    raise ValueError(f"unknown baseline model {model!r}")
+    """One baseline: selected on train/valid, then scored on test once:
+    ``(auc_reports row, the model's detailed result)``."""
+    chosen = select_model(model, spark, cfg, table, refs, executor)
+    test_auc, eval_s, _ = chosen.test_auc(spark, table)
+    log.info("%s: valid auc %.4f, test auc %.4f; selection %.1f s, scoring %.1f s", model, chosen.valid_auc,
+             test_auc, chosen.train_seconds, eval_s)
+    return report_row(model, chosen.train_seconds, eval_s, chosen.valid_auc, test_auc, chosen.trials,
+                      chosen.notes), chosen.detail
 
 
 def run_baselines(spark: SparkSession, cfg: JobConfig, table: Optional[FeatureTable] = None,
@@ -81,9 +107,9 @@ def run_baselines(spark: SparkSession, cfg: JobConfig, table: Optional[FeatureTa
     models = list(cfg.baselines.models if models is None else models)
     table = table or open_table(spark, cfg)
     own_executor = None
-    if any(m in NET_MODELS for m in models):
+    if any(m in SEARCHED_NETS for m in models):
         if refs is None:
-            refs = split_refs(spark, table.name, table.spec)
+            refs = split_refs(spark, table.name, table.spec, cache_max_bytes=cfg.training.cache_budget())
         if executor is None:
             # No straggler dropping: a search's budget is its trials, and dropping the slow
             # ones (deep nets, small batches) would bias which configurations it sees.

@@ -8,7 +8,7 @@ Copy a section with ``cfg.adanet.model_copy(update={...})``.
 """
 from adanet_spark.config.adanet import AdaNetConfig
 from adanet_spark.config.baselines import (NET_PARAMS, BaselineModel, BaselinesConfig, GridConfig, NetConfig,
-                                           RangeConfig, SearchSpaceConfig)
+                                           RangeConfig, SearchSpaceConfig, XGBoostConfig)
 from adanet_spark.config.data import FeaturesConfig, InputConfig, InputFormat, OutputConfig, RunConfig
 from adanet_spark.config.job import JobConfig
 from adanet_spark.config.loader import load_config, parse_override
@@ -19,6 +19,6 @@ __all__ = [
     "JobConfig", "load_config", "parse_override",
     "InputConfig", "FeaturesConfig", "OutputConfig", "RunConfig", "AdaNetConfig", "TrainingConfig",
     "StragglerConfig", "FaultConfig", "TestingConfig", "RangeConfig", "SearchSpaceConfig", "GridConfig",
-    "NetConfig", "BaselinesConfig", "NET_PARAMS",
+    "NetConfig", "BaselinesConfig", "XGBoostConfig", "NET_PARAMS",
     "Backend", "Mode", "InputFormat", "BaselineModel",
 ]

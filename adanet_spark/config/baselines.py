@@ -2,13 +2,14 @@
 one net (``manual``), search space and grid."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import Field, model_validator
 
 from adanet_spark.config.base import Section, require
 
-BaselineModel = Literal["logistic_regression", "manual_nn", "grid_search_nn", "random_search_nn"]
+BaselineModel = Literal["logistic_regression", "manual_nn", "grid_search_nn", "random_search_nn",
+                        "tpe_search_nn", "xgboost"]
 
 # Per hyperparameter of the neural baselines: integer?, smallest allowed value,
 # whether that bound is exclusive, largest allowed value (exclusive).
@@ -106,24 +107,42 @@ class NetConfig(Section):
         return self
 
 
+class XGBoostConfig(Section):
+    """``xgboost`` (``xgboost.spark.SparkXGBClassifier``): one model per (max_depth,
+    learning_rate) pair of this grid, each early-stopped on the valid split's AUC after
+    ``early_stopping_rounds`` rounds without improvement; the best on valid is kept."""
+
+    max_depth: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [4, 8], min_length=1)
+    learning_rate: list[Annotated[float, Field(gt=0.0)]] = Field(default_factory=lambda: [0.05, 0.2],
+                                                                 min_length=1)
+    max_rounds: int = Field(1000, ge=1)
+    early_stopping_rounds: int = Field(20, ge=1)
+
+
 class BaselinesConfig(Section):
     models: list[BaselineModel] = Field(default_factory=lambda: ["logistic_regression"])
+    # The trial budget of both random_search_nn and tpe_search_nn (the same for the two).
     random_trials: int = Field(20, ge=1)
-    lr_reg_param: float = Field(0.0, ge=0.0)
+    # L2 strengths of logistic regression: one fit each, the best on the valid split is kept.
+    lr_reg_params: list[Annotated[float, Field(ge=0.0)]] = Field(default_factory=lambda: [0.0, 0.001, 0.01],
+                                                                 min_length=1)
     lr_elastic_net: float = Field(0.0, ge=0.0, le=1.0)
     lr_max_iter: int = Field(100, ge=1)
-    # Neural baselines: each trial trains up to `epochs` epochs, early-stopped on the
-    # validation loss after `patience` epochs without improvement (AdaNet's trainer).
-    epochs: int = Field(10, ge=1)
-    patience: int = Field(2, ge=0)  # 0 disables early stopping
+    # Neural baselines: each trial trains like one AdaNet candidate (AdaNet's trainer and
+    # step budget, adanet.*), with `epochs` passes over the train rows and early stopping
+    # after `patience` validation checks without improvement; None: AdaNet's values.
+    epochs: Optional[float] = Field(None, gt=0.0)
+    patience: Optional[int] = Field(None, ge=0)  # 0 disables early stopping
     seed: Optional[int] = None  # random search's sampling seed; None: run.seed
     manual: NetConfig = Field(default_factory=NetConfig)
     search_space: SearchSpaceConfig = Field(default_factory=SearchSpaceConfig)
     grid: GridConfig = Field(default_factory=GridConfig)
+    xgboost: XGBoostConfig = Field(default_factory=XGBoostConfig)
 
     @model_validator(mode="after")
     def _models_unique_and_grid_in_space(self) -> "BaselinesConfig":
         require(len(set(self.models)) == len(self.models), "models", "must not repeat a model")
+        require(len(set(self.lr_reg_params)) == len(self.lr_reg_params), "lr_reg_params", "must not repeat a value")
         for name in NET_PARAMS:
             dim: RangeConfig = getattr(self.search_space, name)
             for v in getattr(self.grid, name):

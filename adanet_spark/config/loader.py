@@ -22,7 +22,9 @@ from adanet_spark.errors import BadInputError
 
 
 class Yaml12Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false, so a label value 'yes' or 'no' stays a string."""
+    """YAML 1.2 booleans: only true/false, so a label value 'yes' or 'no' stays a string.
+    YAML 1.2 floats too: PyYAML (YAML 1.1) reads ``1e-5`` as a string, which would
+    make ``weight_decay: 1e-5`` an error."""
 
 
 Yaml12Loader.yaml_implicit_resolvers = {
@@ -30,6 +32,9 @@ Yaml12Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
 
 
 def load_yaml(text: Any) -> Any:

@@ -1,9 +1,12 @@
 """Columns of the raw input: how to name one, and which become features.
 
 Numeric features are the number-typed columns, categorical ones the strings and
-booleans, unless ``features.numeric`` / ``features.categorical`` say otherwise.
+booleans, unless ``features.numeric`` / ``features.categorical`` say otherwise (a text
+column listed in ``features.numeric`` is cast to double by :mod:`.validation`).
 """
 from __future__ import annotations
+
+import re
 
 from pyspark.sql import Column, DataFrame, functions as F, types as T
 
@@ -20,9 +23,10 @@ def q(name: str) -> Column:
 
 
 def brief(exc: Exception) -> str:
-    """The first line of a Spark error, for a one-line message (the rest is a JVM stack)."""
+    """The first line of a Spark error, for a one-line message (the rest is a JVM stack),
+    without its SQLSTATE and position."""
     text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+    return re.sub(r"\s*SQLSTATE: \w+.*$", "", text[0])[:300] if text else type(exc).__name__
 
 
 def choose_columns(df: DataFrame, cfg: FeaturesConfig, exclude: set[str]) -> tuple[list[str], list[str]]:
@@ -43,10 +47,10 @@ def choose_columns(df: DataFrame, cfg: FeaturesConfig, exclude: set[str]) -> tup
     else:
         categorical = [c for c in available if isinstance(dtypes[c], (T.StringType, T.BooleanType))
                        and c not in numeric]
-    for name in numeric:
-        if not isinstance(dtypes[name], NUMERIC_TYPES + (T.BooleanType,)):
+    for name in numeric:  # text is cast to double (data.validation); other types cannot be
+        if not isinstance(dtypes[name], NUMERIC_TYPES + (T.BooleanType, T.StringType)):
             raise BadInputError(f"column '{name}' listed in features.numeric has type "
-                                f"{dtypes[name].simpleString()}, not a number")
+                                f"{dtypes[name].simpleString()}, not a number or text")
     if not numeric and not categorical:
         raise BadInputError("no feature columns: set features.numeric / features.categorical")
     return numeric, categorical

@@ -18,8 +18,8 @@ DerivedError = Callable[[str, str, Exception], BadInputError]
 
 def derived_config_error(name: str, expression: str, exc: Exception) -> BadInputError:
     """How preparation words a derived column it cannot compute: by its config key."""
-    return BadInputError(f"config key 'features.derived.{name}': cannot compute "
-                         f"'{expression}': {brief(exc)}")
+    return BadInputError(f"cannot compute derived column '{name}' = '{expression}': {brief(exc)}, "
+                         f"the input's columns (features.derived.{name})")
 
 
 def add_derived(df: DataFrame, derived: dict[str, str], skip: Collection[str] = (),
@@ -47,6 +47,7 @@ def apply_filter(df: DataFrame, predicate: Optional[str]) -> DataFrame:
         out.schema
         return out
     except (AnalysisException, ParseException) as exc:
-        raise BadInputError(f"config key 'input.filter': cannot apply '{predicate}': {brief(exc)}") from exc
+        raise BadInputError(f"cannot apply the filter '{predicate}': {brief(exc)}, the input's columns "
+                            f"(input.filter)") from exc
 
 

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession, functions as F
 
 from adanet_spark import catalog, hadoop_fs
 from adanet_spark.config import JobConfig
-from adanet_spark.data import features, sources
+from adanet_spark.data import features, sources, validation
 from adanet_spark.data.spec import SPLIT, SPLITS, FeatureSpec
 from adanet_spark.errors import BadInputError
 
@@ -40,7 +40,14 @@ def spec_path(table_path: str) -> str:
 
 
 def build(spark: SparkSession, cfg: JobConfig) -> FeatureTable:
-    database, table = table_name(cfg)
+    """Check and prepare the input (:func:`prepare`), then write the table (:func:`write`)."""
+    return write(spark, cfg, prepare(spark, cfg))
+
+
+def prepare(spark: SparkSession, cfg: JobConfig) -> features.PreparedFeatures:
+    """Read the input, check it against the whole input contract (:mod:`.validation`, the
+    split included) and transform it: everything but the write. Bad input raises here."""
+    table_name(cfg)
     source = cfg.input.path if cfg.input.format == "table" else f"'{cfg.input.path}'"
     sc = spark.sparkContext
     sc.setJobDescription(f"prepare {cfg.dataset}: read and validate {source}")
@@ -48,7 +55,20 @@ def build(spark: SparkSession, cfg: JobConfig) -> FeatureTable:
     log.info("preparing features of %s from %s (%s)", cfg.dataset, cfg.input.path, cfg.input.format)
     sc.setJobDescription(f"prepare {cfg.dataset}: label, split and statistics")
     prepared = features.prepare(raw, cfg.dataset, cfg.input, cfg.features, source, run_id=cfg.run.id)
+    try:
+        validation.check_splits(prepared.cached, source)
+    except BadInputError:
+        prepared.release()
+        raise
     _log_stats(prepared)
+    sc.setJobDescription(None)
+    return prepared
+
+
+def write(spark: SparkSession, cfg: JobConfig, prepared: features.PreparedFeatures) -> FeatureTable:
+    """Write a prepared feature table in one Delta commit, then its spec beside it."""
+    database, table = table_name(cfg)
+    sc = spark.sparkContext
     try:
         sc.setJobDescription(f"prepare {cfg.dataset}: write {database}.{table}")
         path = catalog.write_table(prepared.table, cfg.output.warehouse, database, table,

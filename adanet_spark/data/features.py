@@ -1,7 +1,7 @@
 """Spark-side feature preparation: raw DataFrame -> feature table + FeatureSpec.
 
-Order: derived columns and row filter (:mod:`.derived`), label to 0/1
-(:mod:`.label`), feature columns (:mod:`.columns`), deterministic split
+Order: the input contract (:mod:`.validation`: names, derived columns and row
+filter, label to 0/1, feature columns and their types), deterministic split
 (:mod:`.splits`), statistics fitted on the train split only (:mod:`.statistics`),
 transformation (here). Every check runs before anything is written, and the table
 is written in one Delta commit, so bad input leaves no table behind. Spark does
@@ -15,12 +15,11 @@ from typing import Optional
 from pyspark.sql import DataFrame, functions as F
 
 from adanet_spark.config import FeaturesConfig, InputConfig
-from adanet_spark.data.columns import choose_columns, q
-from adanet_spark.data.derived import add_derived, apply_filter
-from adanet_spark.data.label import label_to_binary
+from adanet_spark.data.columns import q
 from adanet_spark.data.spec import LABEL, OTHER_INDEX, SPLIT, FeatureSpec
 from adanet_spark.data.splits import ROW_ID, assign_split
 from adanet_spark.data.statistics import clean, fit_categorical, fit_numeric
+from adanet_spark.data.validation import validate_input
 
 
 @dataclass
@@ -54,20 +53,21 @@ def transform(df: DataFrame, spec: FeatureSpec, keep: tuple[str, ...] = ()) -> D
 def prepare(raw: DataFrame, dataset: str, inp: InputConfig, feats: FeaturesConfig,
             source: str, run_id: Optional[str] = None) -> PreparedFeatures:
     """Validate and transform ``raw``; nothing is written here."""
-    df = apply_filter(add_derived(raw, feats.derived), inp.filter)
-    df, null_labels = label_to_binary(df, inp, source)
-    exclude = {LABEL}
-    if feats.split_key:
-        exclude.add(feats.split_key)
-    numeric, categorical = choose_columns(df, feats, exclude)
-    # Cached: the statistics below and the final write scan it several times.
-    df = assign_split(df, feats, numeric + categorical + [LABEL]).cache()
+    exclude = {LABEL} | {c for c in (feats.split_key, feats.split_by) if c}
+    valid = validate_input(raw, inp, feats, source, exclude)  # names, derived, filter, label, columns, types
+    df, null_labels, numeric, categorical = valid.df, valid.null_labels, valid.numeric, valid.categorical
+    df, split = assign_split(df, feats, numeric + categorical + [LABEL], inp.max_null_label_fraction)
+    df = df.cache()  # the statistics below and the final write scan it several times
     train = df.where(F.col(SPLIT) == "train")
-    num_features, imputed = fit_numeric(train, numeric)
-    cat_features = fit_categorical(train, categorical, feats.top_k)
+    num_features, imputed = fit_numeric(train, numeric, feats.numeric_bins)
+    cat_features = fit_categorical(train, categorical, feats.top_k, feats.min_level_count)
     spec = FeatureSpec(dataset=dataset, numeric=tuple(num_features), categorical=tuple(cat_features),
                        source_label=inp.label, positive=inp.positive, derived=dict(feats.derived),
-                       key_columns=(feats.split_key,) if feats.split_key else (), run_id=run_id)
-    table = transform(df, spec, keep=(ROW_ID,) + spec.key_columns + (LABEL, SPLIT))
-    return PreparedFeatures(table=table, spec=spec,
-                            stats={"imputed": imputed, "null_labels_dropped": null_labels}, cached=df)
+                       key_columns=(feats.split_key,) if feats.split_key else (), run_id=run_id,
+                       split=split.to_dict())
+    # A time split's column stays in the table (as read), so its order can be checked there.
+    by = (feats.split_by,) if feats.split_by and feats.split_by not in spec.feature_names else ()
+    table = transform(df, spec, keep=(ROW_ID,) + spec.key_columns + by + (LABEL, SPLIT))
+    return PreparedFeatures(table=table, spec=spec, cached=df,
+                            stats={"imputed": imputed, "null_labels_dropped": null_labels,
+                                   "split_nulls_dropped": split.nulls_dropped})

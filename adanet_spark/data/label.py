@@ -25,7 +25,9 @@ def label_to_binary(df: DataFrame, cfg: InputConfig, source: str) -> tuple[DataF
     nulls = sum(r["count"] for r in counts if r["v"] is None)
     values = sorted(r["v"] for r in counts if r["v"] is not None)
     if total == 0:
-        raise BadInputError(f"input {source} is empty (no rows after input.filter)")
+        if cfg.filter:
+            raise BadInputError(f"no rows left after the filter '{cfg.filter}', input {source} (input.filter)")
+        raise BadInputError(f"no rows, input {source} (input.path)")
     if len(values) > 2:
         raise BadInputError(f"label column '{cfg.label}' is not binary: more than two distinct values "
                             f"(e.g. {', '.join(values[:3])})")

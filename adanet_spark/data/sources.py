@@ -1,14 +1,17 @@
-"""Read the raw input (CSV, Parquet, Delta path or catalog table) and check it."""
+"""Read the raw input (CSV, Parquet, Delta path or catalog table) and check what only the
+reader can: the path, an empty folder, and a CSV header's duplicate names."""
 from __future__ import annotations
 
 import logging
 import os
+import re
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.utils import AnalysisException
 
 from adanet_spark import hadoop_fs
 from adanet_spark.config import InputConfig
+from adanet_spark.data.validation import bad, check_duplicates
 from adanet_spark.errors import BadInputError
 from adanet_spark.paths import in_repo, is_remote_or_absolute
 
@@ -32,9 +35,32 @@ def read_input(spark: SparkSession, cfg: InputConfig) -> DataFrame:
         options.setdefault("header", "true")
         options.setdefault("inferSchema", "true")
     try:
-        return reader.options(**options).load(path)
+        df = reader.options(**options).load(path)
     except AnalysisException as exc:
-        raise BadInputError(f"cannot read input '{cfg.path}' as {cfg.format}: {_first_line(exc)}") from exc
+        raise read_error(cfg, exc) from exc
+    if cfg.format == "csv" and options["header"].lower() == "true":
+        check_duplicates(csv_header(spark, path, options), f"in the header of input '{cfg.path}'")
+    return df
+
+
+def csv_header(spark: SparkSession, path: str, options: dict) -> list[str]:
+    """The header line of a CSV input as written: Spark renames duplicate names (``x1`` twice
+    becomes ``x10`` and ``x12``), so they are read here as a plain first row."""
+    plain = {k: v for k, v in options.items() if k.lower() not in ("header", "inferschema", "enforceschema")}
+    first = spark.read.format("csv").options(**plain, header="false", inferSchema="false").load(path).first()
+    return [v for v in first if v is not None] if first is not None else []
+
+
+def read_error(cfg: InputConfig, exc: AnalysisException) -> BadInputError:
+    """Spark's refusal to read the input, in the words of the input."""
+    where = f"input '{cfg.path}'"
+    if exc.getCondition() == "UNABLE_TO_INFER_SCHEMA":  # Spark suggests giving a schema; the folder is empty
+        return bad(f"no {cfg.format} data files to read (an empty folder?)", where, "input.path")
+    if exc.getCondition() == "COLUMN_ALREADY_EXISTS":  # e.g. Parquet columns x and X
+        name = re.search(r"column `([^`]*)`", str(exc))
+        return bad(f"duplicate column names: '{name.group(1) if name else '?'}' more than once (Spark compares "
+                   f"names case-insensitively)", where, "input.path")
+    return BadInputError(f"cannot read input '{cfg.path}' as {cfg.format}: {_first_line(exc)}")
 
 
 def resolve_path(path: str) -> str:

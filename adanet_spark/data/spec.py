@@ -3,7 +3,9 @@
 Written beside the feature table by the preparation job and read by training
 and scoring, so both apply the same transformation. It *is* the fitted
 transformation: per numeric column the imputation value, mean and standard
-deviation; per categorical column its top-K levels in index order. Pure Python
+deviation, and the quantile bin edges of its piecewise-linear encoding; per
+categorical column its top-K levels (each seen at least a minimum number of times
+in train) in index order. Pure Python
 (JSON), so workers and the pure-torch algorithm can read it without Spark.
 
 Feature-table layout: one column per feature under its own name (numeric as
@@ -29,6 +31,14 @@ class NumericFeature:
     mean: float
     std: float
     fill: float  # value imputed for null, NaN and infinite inputs (the mean)
+    # Quantile bin edges fitted on train, in raw units: sorted, unique, the train minimum
+    # and maximum included; () when not fitted (features.numeric_bins: 0, or an older spec).
+    bins: tuple[float, ...] = ()
+
+    @property
+    def standardized_bins(self) -> tuple[float, ...]:
+        """The bin edges in the feature table's units: ``(edge - mean) / std``."""
+        return tuple((b - self.mean) / self.std for b in self.bins)
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,9 @@ class FeatureSpec:
     derived: dict = field(default_factory=dict)
     key_columns: tuple[str, ...] = ()
     run_id: Optional[str] = None
+    # How rows were split: kind (time, group or random), column, and for a time split
+    # the last train and valid values (data.splits.SplitInfo.to_dict()).
+    split: dict = field(default_factory=dict)
 
     @property
     def numeric_names(self) -> list[str]:
@@ -79,7 +92,8 @@ class FeatureSpec:
     def from_dict(cls, d: dict) -> "FeatureSpec":
         return cls(
             dataset=d["dataset"],
-            numeric=tuple(NumericFeature(**n) for n in d["numeric"]),
+            numeric=tuple(NumericFeature(n["name"], n["mean"], n["std"], n["fill"], tuple(n.get("bins") or ()))
+                          for n in d["numeric"]),
             categorical=tuple(CategoricalFeature(name=c["name"], levels=tuple(c["levels"]))
                               for c in d["categorical"]),
             source_label=d.get("source_label", LABEL),
@@ -87,6 +101,7 @@ class FeatureSpec:
             derived=dict(d.get("derived") or {}),
             key_columns=tuple(d.get("key_columns") or ()),
             run_id=d.get("run_id"),
+            split=dict(d.get("split") or {}),
         )
 
     @classmethod

@@ -13,8 +13,9 @@ import logging
 import queue
 from typing import Any, Iterator, List, Optional, Sequence
 
-from adanet_spark.adanet.protocol import COMPLETED, DROPPED, CandidateTask, Executor, TaskOutcome
-from adanet_spark.execution.stragglers import StragglerPolicy, policy_for_mode
+from adanet_spark.adanet.protocol import COMPLETED, DROPPED, PRUNED, CandidateTask, Executor, TaskOutcome
+from adanet_spark.execution.policy import policy_for_mode
+from adanet_spark.execution.stragglers import StragglerPolicy
 from adanet_spark.execution.tracker import Attempt, IterationTracker
 from adanet_spark.session import spark_context
 
@@ -162,6 +163,9 @@ def log_outcome(o: TaskOutcome, label: str = "") -> None:
         log.warning("%sdrop straggler iteration %d candidate %s on %s after %.2fs (deadline %s, progress %.2f)",
                     label, t.iteration, t.name, o.worker, o.elapsed_s,
                     _fmt_s(o.extra.get("deadline_s")), o.extra.get("progress", 0.0))
+    elif o.status == PRUNED:
+        log.info("%sprune iteration %d candidate %s on %s after %.2fs: %s", label, t.iteration, t.name, o.worker,
+                 o.elapsed_s, o.error)
     else:
         log.error("%sfailed iteration %d candidate %s on %s after %d attempts: %s", label, t.iteration, t.name,
                   o.worker, o.attempts, o.error)

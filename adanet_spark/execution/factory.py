@@ -12,7 +12,8 @@ from typing import Callable, Dict, Optional
 from adanet_spark.adanet.protocol import Executor
 from adanet_spark.config import JobConfig
 from adanet_spark.execution.faults import FaultPlan
-from adanet_spark.execution.stragglers import NeverDrop, QuorumDeadline, StragglerPolicy
+from adanet_spark.execution.policy import policy_from_config
+from adanet_spark.execution.stragglers import NeverDrop, StragglerPolicy
 
 Builder = Callable[..., Executor]
 
@@ -40,18 +41,27 @@ def _horovod(cfg: JobConfig, spark, policy: StragglerPolicy, faults: Optional[Fa
                            threads_per_worker=t.threads_per_worker)
 
 
+def _torch_distributor(cfg: JobConfig, spark, policy: StragglerPolicy, faults: Optional[FaultPlan]) -> Executor:
+    from adanet_spark.execution.torch_distributor import TorchDistributorExecutor
+    t = cfg.training
+    return TorchDistributorExecutor(spark, workers=t.workers, group_size=t.group_size, use_gpu=t.use_gpu,
+                                    mode=t.mode, policy=policy, max_retries=cfg.straggler.max_retries,
+                                    faults=faults, threads_per_worker=t.threads_per_worker)
+
+
 # Keyed by the values of config.training.Backend (a test checks they are the same).
 # The builders import their backend lazily: a local run never imports pyspark or horovod.
-BUILDERS: Dict[str, Builder] = {"local": _local, "spark": _spark, "horovod": _horovod}
+BUILDERS: Dict[str, Builder] = {"local": _local, "spark": _spark, "horovod": _horovod,
+                                "torch_distributor": _torch_distributor}
 
 
 def make_executor(cfg: JobConfig, spark=None, *, drop_stragglers: Optional[bool] = None,
                   inject_faults: bool = True) -> Executor:
     """The executor ``cfg.training.backend`` asks for.
 
-    ``spark`` (a SparkSession or SparkContext) is used by the spark and horovod
-    backends (the active session when None). Straggler dropping
-    (:class:`QuorumDeadline` from ``straggler``) applies in async mode, unless
+    ``spark`` (a SparkSession or SparkContext) is used by the spark, horovod and
+    torch_distributor backends (the active session when None). Straggler dropping and pruning
+    (the policy ``straggler`` configures) apply in async mode, unless
     ``drop_stragglers=False``: the baselines turn it off, since a search's budget is
     its trials, and dropping the slow ones (deep nets, small batches) would bias
     which configurations it sees. Sync mode never drops; the local backend, one
@@ -62,7 +72,7 @@ def make_executor(cfg: JobConfig, spark=None, *, drop_stragglers: Optional[bool]
     t = cfg.training
     faults = FaultPlan.from_config(cfg.testing) or None
     drop = t.mode == "async" and drop_stragglers is not False
-    policy = QuorumDeadline.from_config(cfg.straggler) if drop else NeverDrop()
+    policy = policy_from_config(cfg.straggler) if drop else NeverDrop()
     try:
         build = BUILDERS[t.backend]
     except KeyError:

@@ -44,6 +44,8 @@ class SparkExecutor(SlotExecutor):
     ``max_retries``: how often a failed candidate is tried again.
     """
 
+    name = "spark"  # the backend, in log lines
+
     def __init__(self, spark=None, workers: int = 2, mode: str = "async",
                  policy: Optional[StragglerPolicy] = None, max_retries: int = 1,
                  faults: Optional[FaultPlan] = None, threads_per_worker: int = 1,
@@ -60,8 +62,12 @@ class SparkExecutor(SlotExecutor):
 
     def run(self, tasks: Sequence[CandidateTask], train_fn: TrainFn,
             data: Mapping[str, Any]) -> Iterator[TaskOutcome]:
-        backend = _SparkSlots(self, train_fn, dict(data))
-        yield from self.drive_iteration(tasks, backend, "spark", expect_started=self.hub is not None)
+        backend = self.slots(train_fn, dict(data))
+        yield from self.drive_iteration(tasks, backend, self.name, expect_started=self.hub is not None)
+
+    def slots(self, train_fn: TrainFn, data: dict) -> "SparkSlots":
+        """One iteration's backend (a subclass runs its attempts its own way)."""
+        return SparkSlots(self, train_fn, data)
 
     def close(self) -> None:
         if self.hub is not None:
@@ -80,8 +86,9 @@ class SparkExecutor(SlotExecutor):
             backend.events.put((kind, key, info))
 
 
-class _SparkSlots(SlotBackend):
-    """One iteration's view of the executor: slots are numbered Spark task slots."""
+class SparkSlots(SlotBackend):
+    """One iteration's view of the executor: slots are numbered Spark task slots, each
+    attempt one Spark job (:meth:`run_job`) in its own job group."""
 
     def __init__(self, owner: SparkExecutor, train_fn: TrainFn, data: dict):
         super().__init__(owner)
@@ -119,7 +126,8 @@ class _SparkSlots(SlotBackend):
         hub = self.owner.hub
         spec = {
             "train_fn": self.train_fn, "payload": task.payload, "data": self.data, "task": task,
-            "attempt": att.number, "slot": slot, "key": att.key, "faults": self.owner.faults,
+            "attempt": att.number, "slot": slot, "slot_name": self.slot_name(slot), "key": att.key,
+            "faults": self.owner.faults,
             "threads": self.owner.threads,
             "hub": hub.address if hub else None, "authkey": hub.authkey if hub else None,
         }
@@ -141,7 +149,7 @@ class _SparkSlots(SlotBackend):
                 event = ("cancelled", att.key, {})
             else:
                 event = ("error", att.key, {"error": "Spark job failed (worker process lost?): "
-                                            + short_java_error(exc), "worker": f"spark-slot{slot}"})
+                                            + short_java_error(exc), "worker": self.slot_name(slot)})
         finally:
             with self._lock:
                 self._free.append(slot)
@@ -154,16 +162,20 @@ class _SparkSlots(SlotBackend):
     def _collect(self, att: Attempt, slot, group: str, description: str, spec: dict) -> tuple:
         """Run the attempt's one-task job; its event (errors inside train_fn come back as values)."""
         self.sc.setJobGroup(group, description, interruptOnCancel=True)
-        rdd = self.sc.parallelize([0], 1).mapPartitions(make_task(spec))
-        rdd.setName(description)
-        out = rdd.collect()[0]
-        worker = f"spark-slot{slot}/pid{out.get('pid')}"
+        out = self.run_job(spec, description)
+        worker = f"{self.slot_name(slot)}/pid{out.get('pid')}"
         if self._is_cancelled(att.key):  # stopped cooperatively (or finished just as we cancelled)
             return ("cancelled", att.key, {})
         if out["ok"]:
             return ("done", att.key, {"result": out["result"], "worker": worker,
                                       "extra": {"train_s": out["elapsed"], "job_group": group}})
         return ("error", att.key, {"error": out["error"], "worker": worker, "extra": {"trace": out.get("trace")}})
+
+    def run_job(self, spec: dict, description: str) -> dict:
+        """Run one attempt as a Spark job of this thread's job group; what its task returned."""
+        rdd = self.sc.parallelize([0], 1).mapPartitions(make_task(spec))
+        rdd.setName(description)
+        return rdd.collect()[0]
 
     def _is_cancelled(self, key: str) -> bool:
         with self._lock:

@@ -61,7 +61,8 @@ class TaskLink:
 
     def __init__(self, spec: dict):
         self.key = spec["key"]
-        self.worker = f"spark-slot{spec['slot']}/pid{os.getpid()}"
+        slot_name = spec.get("slot_name") or f"spark-slot{spec['slot']}"
+        self.worker = f"{slot_name}/pid{os.getpid()}"
         self.stop = threading.Event()
         self._loaded = threading.Event()
         self._loaded_at = time.perf_counter()

@@ -1,14 +1,15 @@
 """One iteration's bookkeeping: which task runs next, retries, and who is a straggler.
 
 An :class:`IterationTracker` follows the candidates of one iteration through
-pending -> running -> completed | dropped_straggler | failed. Executors own the
-*mechanism* (threads, Spark jobs, Horovod workers) and feed the tracker their
-events; the tracker owns every *decision*: the queue order, whether a failure is
-retried (up to ``max_retries`` times, at the back of the queue), and which
-running attempt its :class:`~adanet_spark.execution.stragglers.StragglerPolicy`
-wants stopped. Train times are measured here, on the driver, from the attempt's
-start (launch, or the worker's "started" message when the backend has one) to
-its result.
+pending -> running -> completed | dropped_straggler | pruned | failed. Executors
+own the *mechanism* (threads, Spark jobs, Horovod workers) and feed the tracker
+their events; the tracker owns every *decision*: the queue order (the most
+expensive candidates first, so the longest ones do not start last), whether a
+failure is retried (up to ``max_retries`` times, at the back of the queue), and
+which running attempt its :class:`~adanet_spark.execution.stragglers.StragglerPolicy`
+wants stopped, and why (a straggler, or pruned). Train times are measured here,
+on the driver, from the attempt's start (launch, or the worker's "started"
+message when the backend has one) to its result.
 
 No threads and no clock of its own (``clock``, monotonic by default), so it is
 unit-tested with a fake clock.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence
 
 from adanet_spark.adanet.protocol import COMPLETED, DROPPED, FAILED, CandidateTask, TaskOutcome
-from adanet_spark.execution.stragglers import (AttemptProgress, ExplainsDeadline, StragglerPolicy,
+from adanet_spark.execution.stragglers import (AttemptProgress, ExplainsDeadline, Peer, Stop, StragglerPolicy,
                                                projected_total)
 
 
@@ -56,6 +57,11 @@ class Attempt:
         return projected_total(self.progress_at - self.start, self.progress, self.first_progress,
                                self.progress_at - self.first_progress_at)
 
+    def as_peer(self, total_s: Optional[float] = None) -> Peer:
+        """What the other candidates' policy decisions see of this attempt."""
+        span = None if self.first_progress_at is None else self.progress_at - self.first_progress_at
+        return Peer(task_cost(self.task), self.progress - self.first_progress, span, total_s, tuple(self.checks))
+
 
 @dataclass
 class TaskState:
@@ -86,9 +92,13 @@ class IterationTracker:
 
     def __post_init__(self) -> None:
         self._states = [TaskState(t, i) for i, t in enumerate(self.tasks)]
-        self._pending: Deque[int] = collections.deque(range(len(self.tasks)))
+        # The most expensive first (ties in the given order): the longest candidates do not start last.
+        order = sorted(range(len(self.tasks)), key=lambda i: -task_cost(self.tasks[i]))
+        self._pending: Deque[int] = collections.deque(order)
         self._running: Dict[str, Attempt] = {}
         self._train_times: List[float] = []  # driver-measured seconds per unit cost, completed only
+        self._ended: Dict[int, Peer] = {}  # per task: its completed or pruned attempt, as a peer
+        self._verdicts: Dict[str, Stop] = {}  # running attempts the policy wants stopped, and why
         self._finished = 0
         self.started_at = self.clock()
 
@@ -123,7 +133,14 @@ class IterationTracker:
             n_tasks=self.n_tasks, started=att.started_at is not None, progress=att.progress,
             first_progress=att.first_progress,
             report_elapsed_s=(att.progress_at - start) if report else None,
-            report_span_s=(att.progress_at - att.first_progress_at) if report else None)
+            report_span_s=(att.progress_at - att.first_progress_at) if report else None,
+            checks=tuple(att.checks), peers=self.peers(att.index))
+
+    def peers(self, index: Optional[int] = None) -> tuple:
+        """The other tasks' latest attempts (running, completed or pruned) as :class:`Peer`\\ s."""
+        running = {att.index: att.as_peer() for att in self._running.values()}
+        merged = {**self._ended, **running}
+        return tuple(peer for i, peer in sorted(merged.items()) if i != index)
 
     def deadline(self, task: Optional[CandidateTask] = None) -> Optional[float]:
         """Seconds ``task`` may take (a unit-cost task when None), for logs and outcomes;
@@ -131,24 +148,31 @@ class IterationTracker:
         if not isinstance(self.policy, ExplainsDeadline):
             return None
         cost = task_cost(task) if task is not None else 1.0
-        return self.policy.deadline_s(AttemptProgress(0.0, cost, tuple(self._train_times), self.n_tasks))
+        index = next((st.index for st in self._states if st.task is task), None)
+        return self.policy.deadline_s(AttemptProgress(0.0, cost, tuple(self._train_times), self.n_tasks,
+                                                      peers=self.peers(index)))
 
     def stragglers(self) -> List[Attempt]:
-        """Running attempts the policy wants stopped at this moment."""
+        """Running attempts the policy wants stopped at this moment (stragglers and pruned)."""
         now = self.clock()
-        return [att for att in self._running.values() if self._is_straggler(att, now)]
+        return [att for att in self._running.values() if self._verdict(att, now) is not None]
 
     def should_drop(self, key: str) -> bool:
-        """True when the running attempt ``key`` is a straggler right now."""
+        """True when the policy wants the running attempt ``key`` stopped right now."""
         att = self._running.get(key)
-        return att is not None and self._is_straggler(att, self.clock())
+        return att is not None and self._verdict(att, self.clock()) is not None
 
-    def _is_straggler(self, att: Attempt, now: float) -> bool:
+    def _verdict(self, att: Attempt, now: float) -> Optional[Stop]:
+        if att.key in self._verdicts:
+            return self._verdicts[att.key]  # decided: it is being stopped
         if att.launched_at is None:
-            return False
+            return None
         if self.expect_started and att.started_at is None and now - att.launched_at < self.start_grace_s:
-            return False  # still starting on its worker: not judged yet
-        return self.policy.should_stop(self.snapshot(att, now))
+            return None  # still starting on its worker: not judged yet
+        stop = self.policy.verdict(self.snapshot(att, now))
+        if stop is not None:
+            self._verdicts[att.key] = stop
+        return stop
 
     # ------------------------------------------------------------------ events
     def next_attempt(self) -> Optional[Attempt]:
@@ -189,8 +213,10 @@ class IterationTracker:
         att = self._running.pop(key, None)
         if att is None:
             return None  # already dropped: a late result is ignored
+        self._verdicts.pop(key, None)  # it finished before it could be stopped
         elapsed = att.elapsed(self.clock())
         self._train_times.append(elapsed / task_cost(att.task))
+        self._ended[att.index] = att.as_peer(total_s=elapsed)
         return self._finish(att, COMPLETED, result=result, elapsed=elapsed, worker=worker or att.worker,
                             extra=extra)
 
@@ -204,6 +230,7 @@ class IterationTracker:
         att = self._running.pop(key, None)
         if att is None:
             return None
+        self._verdicts.pop(key, None)
         st = self._states[att.index]
         st.errors.append(error)
         if not charge:
@@ -217,18 +244,29 @@ class IterationTracker:
                             worker=worker or att.worker, extra=extra)
 
     def dropped(self, key: str, extra: Optional[dict] = None) -> Optional[TaskOutcome]:
-        att = self._running.pop(key, None)
+        """The attempt was stopped: ``dropped_straggler``, or ``pruned`` when the policy said so
+        (its reason becomes the outcome's error)."""
+        att = self._running.get(key)
         if att is None:
             return None
-        info = {"deadline_s": self.deadline(att.task), "progress": att.progress}
+        stop = self._verdicts.pop(key, None) or Stop(DROPPED)
+        info = {"progress": att.progress, "reason": stop.reason}
+        if stop.status == DROPPED:  # the time (or silence) its policy allowed it, as it saw the attempt
+            explains = isinstance(self.policy, ExplainsDeadline)
+            info["deadline_s"] = self.policy.deadline_s(self.snapshot(att)) if explains else None
+        else:  # pruned: its curve still counts for the others' comparisons
+            self._ended[att.index] = att.as_peer()
+        del self._running[key]
         info.update(extra or {})
-        return self._finish(att, DROPPED, elapsed=att.elapsed(self.clock()), worker=att.worker, extra=info)
+        return self._finish(att, stop.status, error=stop.reason or None, elapsed=att.elapsed(self.clock()),
+                            worker=att.worker, extra=info)
 
     def abandon(self) -> List[Attempt]:
         """Forget every running attempt (the executor is giving up); returns them."""
         out = list(self._running.values())
         self._running.clear()
         self._pending.clear()
+        self._verdicts.clear()
         return out
 
     def _finish(self, att: Attempt, status: str, result: Any = None, error: Optional[str] = None,

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from pyspark.sql import SparkSession
@@ -42,6 +42,7 @@ class ResumePlan:
     done: bool = False
     last_uri: Optional[str] = None
     resumed_at: Optional[int] = None
+    history: list = field(default_factory=list)  # the committed iterations' records, for the generator
 
 
 def plan(spark: SparkSession, cfg: JobConfig, writer: ResultsWriter, spec: FeatureSpec,
@@ -79,7 +80,22 @@ def _resume(spark: SparkSession, cfg: JobConfig, writer: ResultsWriter, spec: Fe
              "search already finished: finalising" if finished
              else f"resuming at iteration #{last['iteration'] + 1}")
     return ResumePlan(saved.ensemble(), last["iteration"] + 1, budget - done, finished, last["model_uri"],
-                      None if finished else last["iteration"] + 1)
+                      None if finished else last["iteration"] + 1, history(rows, writer.candidate_rows()))
+
+
+def history(ensembles: list[dict], candidates: list[dict]) -> list[dict]:
+    """The committed iterations as the generator reads its reports (each iteration's
+    candidates, then the iteration's outcome), so that a resumed search adapts to what
+    the interrupted one learned instead of proposing the first iteration again."""
+    records, size = [], 0
+    for e in ensembles:
+        for c in (c for c in candidates if c["iteration"] == e["iteration"]):
+            records.append({"kind": "candidate", "iteration": c["iteration"], "candidate": c["candidate"],
+                            "selected": bool(c["selected"]), "hyperparameters_json": c["hyperparameters"],
+                            "n_subnetworks": size + 1})
+        records.append({"kind": "iteration", "iteration": e["iteration"], "candidate": e["selected_candidate"]})
+        size = e["n_subnetworks"]
+    return records
 
 
 def warm_start(spark: SparkSession, cfg: JobConfig, writer: ResultsWriter, spec: FeatureSpec):
@@ -100,10 +116,17 @@ def warm_start(spark: SparkSession, cfg: JobConfig, writer: ResultsWriter, spec:
                         "rebuilt with different statistics or levels); starting from scratch", uri)
             return None
     else:
-        saved = models.load_model(spark, choice)
-        if not models.same_transformation(saved.spec, spec):
-            raise BadInputError(f"adanet.warm_start model '{choice}' was trained on other features than "
-                                f"the feature table of dataset '{cfg.dataset}'")
+        saved = fitting_model(spark, cfg, spec)
     ensemble = saved.ensemble()
     log.info("warm start from %s (%d subnetworks)", saved.uri, len(ensemble))
     return ensemble
+
+
+def fitting_model(spark: SparkSession, cfg: JobConfig, spec: FeatureSpec) -> models.SavedModel:
+    """The model an explicit ``adanet.warm_start`` URI names; BadInputError if it is missing
+    or was trained on other features. The jobs call it before the run starts, too."""
+    saved = models.load_model(spark, cfg.adanet.warm_start)
+    if not models.same_transformation(saved.spec, spec):
+        raise BadInputError(f"adanet.warm_start model '{cfg.adanet.warm_start}' was trained on other features "
+                            f"than the feature table of dataset '{cfg.dataset}'")
+    return saved

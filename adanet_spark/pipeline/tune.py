@@ -23,12 +23,12 @@ from adanet_spark.data.refs import split_refs
 from adanet_spark.data.spec import LABEL
 from adanet_spark.execution.factory import make_executor
 from adanet_spark.execution.slots import check_local_slots
-from adanet_spark.pipeline.resume import ResumePlan, plan
+from adanet_spark.pipeline.resume import ResumePlan, fitting_model, plan
 from adanet_spark.results import models
 from adanet_spark.results.evaluate import spark_auc
 from adanet_spark.results.report import fmt_number, write_report
 from adanet_spark.results.rows import candidate_row, ensemble_row
-from adanet_spark.results.writer import ResultsWriter
+from adanet_spark.results.writer import ResultsWriter, check_run_free
 from adanet_spark.scoring.spark import score_features
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,6 @@ def tune(spark: SparkSession, cfg: JobConfig, table: FeatureTable, writer: Resul
          fresh: bool = False) -> TuneOutcome:
     """AdaNet search on ``table``; writes candidates, ensembles and the adanet auc_reports row."""
     sc = spark.sparkContext
-    check_slots(sc, cfg)
     label = f"tune {cfg.dataset} run {writer.run_id}"
     sc.setJobDescription(f"{label}: plan (resume / warm start)")
     resume = plan(spark, cfg, writer, table.spec, fresh)
@@ -131,13 +130,13 @@ def search(spark: SparkSession, cfg: JobConfig, table: FeatureTable, writer: Res
     """Run the search's remaining iterations; returns the iterations this attempt committed."""
     sc = spark.sparkContext
     sc.setJobDescription(f"{label}: list the feature table's files")
-    refs = split_refs(spark, table.name, table.spec)
+    refs = split_refs(spark, table.name, table.spec, cache_max_bytes=cfg.training.cache_budget())
     executor = _TimingExecutor(make_executor(cfg, spark))
     saver = IterationSaver(spark, cfg, writer, table.spec, executor.timings, resume.last_uri, label)
     params = cfg.adanet.model_copy(update={"max_iterations": resume.remaining}).search_params()
     adanet = AdaNetSearch(table.spec, **params, executor=executor, seed=cfg.run.seed,
                           warm_start=resume.warm_start, start_iteration=resume.start_iteration,
-                          on_iteration_end=saver)
+                          on_iteration_end=saver, prior_reports=resume.history)
     log.info("%s: AdaNet search, up to %d iteration(s), backend %s", label, resume.remaining,
              cfg.training.backend)
     try:
@@ -187,11 +186,21 @@ def split_auc(spark: SparkSession, saved: models.SavedModel, table_name: str,
     return spark_auc(scored, LABEL, "probability")
 
 
+def check_start(spark: SparkSession, cfg: JobConfig, spec: Any) -> None:
+    """What must hold before a run starts, with nothing written yet (bad input exits 2 with
+    no row): the Horovod slots, and an explicit warm-start model that fits the features."""
+    check_slots(spark.sparkContext, cfg)
+    if cfg.adanet.warm_start and cfg.adanet.warm_start != "latest":
+        fitting_model(spark, cfg, spec)
+
+
 def run_tune(spark: SparkSession, cfg: JobConfig, fresh: bool = False) -> TuneOutcome:
     """jobs/tune.py: the AdaNet search on the existing feature table, as one run."""
+    check_run_free(spark, cfg)
+    table = feature_table.open_table(spark, cfg)
+    check_start(spark, cfg, table.spec)
     writer = ResultsWriter(spark, cfg, job="tune")
     with writer.run():
-        table = feature_table.open_table(spark, cfg)
         outcome = tune(spark, cfg, table, writer, fresh=fresh)
         write_report(spark, cfg, writer)
     return outcome

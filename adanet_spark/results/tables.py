@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from dataclasses import dataclass
-from typing import Any, Optional, get_args
+from typing import Any, Callable, Optional, get_args
 
 from pyspark.sql import SparkSession, types as T
 
@@ -32,6 +33,35 @@ RUN_STATUSES = ("running", "succeeded", "failed")
 # The rows of auc_reports: AdaNet first, then the baselines the config accepts, in the
 # config's order (the report and the comparison table list models in this order).
 MODELS = ("adanet", *get_args(BaselineModel))
+
+
+_CONFLICTS = ("ConcurrentAppend", "ConcurrentWrite", "ConcurrentDelete", "ConcurrentTransaction",
+              "MetadataChanged", "ProtocolChanged", "DELTA_CONCURRENT", "DELTA_METADATA_CHANGED",
+              "DELTA_PROTOCOL_CHANGED", "FileAlreadyExists")
+
+
+def sql_literal(value: str) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def is_conflict(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return any(name in text for name in _CONFLICTS)
+
+
+def with_retries(what: str, fn: Callable[[], Any], retries: int = 8) -> Any:
+    """Run a Delta commit, retrying on optimistic-concurrency conflicts (for commits that
+    replace what they own; a commit that decides something, like a run's claim, re-decides instead)."""
+    for attempt in range(retries):
+        try:
+            return fn()
+        except Exception as exc:
+            if not is_conflict(exc) or attempt == retries - 1:
+                raise
+            delay = min(5.0, 0.2 * 2 ** attempt) * (0.5 + random.random())
+            log.info("%s: concurrent Delta commit (%s); retry %d in %.1f s", what,
+                     str(exc).strip().splitlines()[0][:160], attempt + 1, delay)
+            time.sleep(delay)
 
 
 def nan_to_none(value: Any) -> Optional[float]:
@@ -81,6 +111,14 @@ TABLES: dict[str, TableDef] = {t.name: t for t in (
         _f("started_at", TS, "When this attempt of the run started (UTC)"),
         _f("finished_at", TS, "When the run ended (UTC); null while running"),
         _f("attempts", I, "How many times this run_id was started (1 + reruns and resumes)"),
+        _f("owner_host", S, "Host of the driver process that runs (or last ran) this attempt"),
+        _f("owner_pid", I, "Process id of that driver"),
+        _f("owner_app_id", S, "Spark application id of that driver"),
+        _f("lease_id", S, "Random id of the attempt holding the run; only it renews the lease or ends the run"),
+        _f("heartbeat_at", TS, "Last heartbeat of the attempt (renewed every run.heartbeat_seconds while it runs)"),
+        _f("lease_expires_at", TS, "Until when the attempt holds the run (last heartbeat + run.lease_seconds); "
+                                   "a running run past it is dead (stale) and a rerun takes it over; "
+                                   "null once the run ended"),
     ])),
     TableDef(CANDIDATES, "Every candidate subnetwork AdaNet trained, one row per (run, iteration, candidate)", T.StructType([
         _f("run_id", S, "Run identifier (runs.run_id)"),
@@ -90,7 +128,7 @@ TABLES: dict[str, TableDef] = {t.name: t for t in (
         _f("architecture", S, "The candidate subnetwork's exact architecture (SubnetworkArch JSON)"),
         _f("hyperparameters", S, "Generator proposal and training budget (JSON: depth, width, learning_rate, epochs, seed, ...)"),
         _f("status", S, _listed(STATUSES)),
-        _f("error", S, "Last error of a failed or dropped candidate; null when completed"),
+        _f("error", S, "Last error of a failed candidate, or why a dropped or pruned one was stopped; null when completed"),
         _f("attempts", I, "Attempts used (retries after worker failures included)"),
         _f("worker", S, "Where the last attempt ran (local, a Spark executor, a Horovod group)"),
         _f("train_seconds", D, "Wall time of the candidate's attempt on its worker, in seconds"),
@@ -165,12 +203,14 @@ def ensure_table(spark: SparkSession, warehouse: str, database: str, name: str, 
     tdef = TABLES[name]
     path = catalog.table_path(warehouse, database, name)
     if spark.catalog.tableExists(f"{database}.{name}"):
+        add_missing_columns(spark, path, tdef)
         return path
     for attempt in range(retries):
         try:
             if is_delta_table(spark, path):
                 if not spark.catalog.tableExists(f"{database}.{name}"):
                     catalog.register(spark, database, name, path)
+                add_missing_columns(spark, path, tdef)
                 return path
             spark.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
             spark.sql(create_sql(database, tdef, path))
@@ -183,6 +223,26 @@ def ensure_table(spark: SparkSession, warehouse: str, database: str, name: str, 
                      str(exc).splitlines()[0][:200])
             time.sleep(0.2 * (attempt + 1))
     return path
+
+
+def add_missing_columns(spark: SparkSession, path: str, tdef: TableDef, retries: int = 5) -> None:
+    """A table created by an older version gets the columns added since (null in its old
+    rows), with their comments. Two jobs adding them at once: the loser finds them there."""
+    for attempt in range(retries):
+        have = set(spark.read.format("delta").load(path).columns)
+        missing = [f for f in tdef.schema.fields if f.name not in have]
+        if not missing:
+            return
+        cols = ", ".join(f"`{f.name}` {_ddl_type(f.dataType)} COMMENT {_sql_string(f.metadata['comment'])}"
+                         for f in missing)
+        try:
+            spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({cols})")
+            log.info("table %s: added columns %s", tdef.name, ", ".join(f.name for f in missing))
+            return
+        except Exception:  # a concurrent schema change: look again
+            if attempt == retries - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def ensure_tables(spark: SparkSession, warehouse: str, database: str) -> dict[str, str]:

@@ -4,7 +4,8 @@ Exactly once: every write *replaces* the rows it owns in one Delta commit
 (``replaceWhere``), so rerunning a run_id replaces that run's rows instead of
 adding more:
 
-* ``runs``: the row of the run (``run_id = X``);
+* ``runs``: the row of the run (``run_id = X``), claimed with a lease that only one live
+  attempt holds (:mod:`.lease`), so two attempts never write one run's rows at once;
 * ``candidates`` and ``ensembles``: the rows of one iteration of the run
   (``run_id = X AND iteration = k``), written when the iteration ends;
   the ``ensembles`` row is written last and marks the iteration complete
@@ -15,55 +16,28 @@ adding more:
 Concurrency: the tables are partitioned by ``run_id`` and every replace/delete/update
 is confined to one run's partition, so two runs with different run_ids never
 conflict under Delta's optimistic concurrency. Commits that still hit a
-concurrent-modification error (e.g. two writers of the same run, or the table
-being created at the same moment) are retried with backoff.
+concurrent-modification error (e.g. the table being created at the same moment)
+are retried with backoff; an attempt whose run was taken over writes nothing more.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import logging
-import random
 import subprocess
-import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from pyspark.sql import SparkSession, functions as F
 
+from adanet_spark import catalog
 from adanet_spark.config import JobConfig
 from adanet_spark.results import tables
-from adanet_spark.results.tables import AUC_REPORTS, CANDIDATES, ENSEMBLES, RUNS, nan_to_none
+from adanet_spark.results.lease import Lease, LeaseLost, check_free, deal_with_stop, describe_owner, failure
+from adanet_spark.results.tables import (AUC_REPORTS, CANDIDATES, ENSEMBLES, RUNS, nan_to_none, sql_literal,
+                                         with_retries)
 
 log = logging.getLogger(__name__)
-
-_CONFLICTS = ("ConcurrentAppend", "ConcurrentWrite", "ConcurrentDelete", "ConcurrentTransaction",
-              "MetadataChanged", "ProtocolChanged", "DELTA_CONCURRENT", "DELTA_METADATA_CHANGED",
-              "DELTA_PROTOCOL_CHANGED", "FileAlreadyExists")
-
-
-def sql_literal(value: str) -> str:
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def is_conflict(exc: BaseException) -> bool:
-    text = f"{type(exc).__name__} {exc}"
-    return any(name in text for name in _CONFLICTS)
-
-
-def with_retries(what: str, fn: Callable[[], Any], retries: int = 8) -> Any:
-    """Run a Delta commit, retrying on optimistic-concurrency conflicts."""
-    for attempt in range(retries):
-        try:
-            return fn()
-        except Exception as exc:
-            if not is_conflict(exc) or attempt == retries - 1:
-                raise
-            delay = min(5.0, 0.2 * 2 ** attempt) * (0.5 + random.random())
-            log.info("%s: concurrent Delta commit (%s); retry %d in %.1f s", what,
-                     str(exc).strip().splitlines()[0][:160], attempt + 1, delay)
-            time.sleep(delay)
-
 
 def code_version() -> str:
     """git commit of the code (``+dirty`` with uncommitted changes), else the package version."""
@@ -86,6 +60,14 @@ def code_version() -> str:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def check_run_free(spark: SparkSession, cfg: JobConfig) -> None:
+    """Before any work: refuse a run_id that a live attempt holds (BadInputError naming it).
+    Reads only; the claim itself (:meth:`ResultsWriter.start_run`) decides for good."""
+    database = catalog.check_name(cfg.output.database, "output.database")
+    path = catalog.table_path(cfg.output.warehouse, database, RUNS)
+    check_free(spark, path, str(cfg.run.id), f"{database}.{RUNS}")
 
 
 @dataclass
@@ -122,6 +104,7 @@ class ResultsWriter:
         # This run's rows, read once per table and then kept in step with every write:
         # a run's rows are few, and only this writer writes them (one writer per run_id).
         self._mirror: dict[str, list[dict]] = {}
+        self.lease: Optional[Lease] = None  # this attempt's hold on the run (start_run)
 
     # -- low level -----------------------------------------------------------------
     def table(self, name: str) -> str:
@@ -143,6 +126,7 @@ class ResultsWriter:
         ``drop`` is the same predicate in Python, for the in-memory copy. When no row
         matches yet (the usual case) the commit is a blind append: cheaper, and never in
         conflict with any other writer."""
+        self._writable()
         schema = tables.TABLES[name].schema
         data = [tuple(r.get(c) for c in schema.fieldNames()) for r in rows]
         current = self.rows(name)
@@ -166,6 +150,7 @@ class ResultsWriter:
         from delta.tables import DeltaTable
         if not any(drop(r) for r in self.rows(name)):
             return
+        self._writable()
         where = f"{self._run_pred} AND ({predicate})" if predicate else self._run_pred
         with_retries(f"delete from {self.table(name)} ({where})",
                      lambda: DeltaTable.forPath(self.spark, self.paths[name]).delete(where))
@@ -177,40 +162,54 @@ class ResultsWriter:
         return rows[0] if rows else None
 
     def start_run(self) -> None:
+        """Claim the run (:mod:`.lease`): insert its row, or take over one that no live attempt
+        holds, then keep the lease alive with heartbeats. Refused while another attempt holds it."""
         previous = self.previous_run()
-        attempts = (previous["attempts"] or 1) + 1 if previous is not None else 1
-        if previous is not None:
-            log.info("run %s was started before (status %s, %d attempt(s)): this attempt replaces its rows "
-                     "and resumes from its last completed iteration", self.run_id, previous["status"],
-                     attempts - 1)
-        self._run_row = {
-            "run_id": self.run_id, "run_date": dt.date.fromisoformat(str(self.cfg.run.date)[:10]),
+        run = self.cfg.run
+        self.lease = Lease(self.spark, self.paths[RUNS], self.table(RUNS), self.run_id, run.lease_seconds,
+                           run.heartbeat_seconds)
+        row = self.lease.claim({
+            "run_id": self.run_id, "run_date": dt.date.fromisoformat(str(run.date)[:10]),
             "job": self.job, "dataset": self.dataset, "config": self.cfg.to_json(),
             "code_version": code_version(), "status": "running", "error": None,
-            "started_at": now(), "finished_at": None, "attempts": attempts}
-        self._replace(RUNS, [self._run_row], "")
+            "started_at": now(), "finished_at": None})
+        if previous is not None:
+            dead = f", whose lease expired ({describe_owner(previous)})" if previous["status"] == "running" else ""
+            log.info("run %s was started before (status %s%s, %d attempt(s)): this attempt takes it over and "
+                     "resumes from its last completed iteration", self.run_id, previous["status"], dead,
+                     row["attempts"] - 1)
+        self._mirror[RUNS] = [row]
+        self.lease.start_heartbeat()
 
     def run_row(self) -> Optional[dict]:
         return self.previous_run()
 
     def finish_run(self, status: str, error: Optional[str] = None) -> None:
+        """Record how the run ended, if this attempt still holds it."""
         if status not in tables.RUN_STATUSES:
             raise ValueError(f"run status must be one of {tables.RUN_STATUSES}, got {status!r}")
-        row = dict(getattr(self, "_run_row", None) or {})
-        if not row:
+        if self.lease is None:
             raise RuntimeError("finish_run before start_run")
-        row.update(status=status, error=(error or None) and error[:4000], finished_at=now())
-        self._replace(RUNS, [row], "")
-        self._run_row = row
+        values = {"status": status, "error": (error or None) and error[:4000], "finished_at": now()}
+        if not self.lease.end(values):
+            log.warning("run %s: not recorded as %s, another attempt holds the run now", self.run_id, status)
+            return
+        self._mirror[RUNS] = [{**self.rows(RUNS)[0], **values, "lease_expires_at": None}]
+
+    def _writable(self) -> None:
+        """A run taken over by another attempt writes nothing more (its rows are the other's now)."""
+        if self.lease is not None and self.lease.lost:
+            raise LeaseLost(f"run {self.run_id}: another attempt took the run over; this one stops writing")
 
     @contextlib.contextmanager
     def run(self) -> Iterator["ResultsWriter"]:
-        """``with writer.run():`` marks the run running, then succeeded, or failed with its error."""
+        """``with writer.run():`` claims the run, then marks it succeeded, or failed with its error."""
         self.start_run()
         try:
             yield self
         except BaseException as exc:
-            error = f"{type(exc).__name__}: {str(exc).strip()}"
+            deal_with_stop()  # a SIGTERM from here on must not interrupt the recording
+            error = failure(exc)
             try:
                 self.finish_run("failed", error)
                 log.error("run %s failed: %s", self.run_id, error.splitlines()[0][:300])
@@ -245,6 +244,7 @@ class ResultsWriter:
     def mark_final(self, iteration: int, test_auc: Optional[float]) -> None:
         """Exactly one final row per run: ``is_final`` only on ``iteration``, with its test AUC."""
         from delta.tables import DeltaTable
+        self._writable()
         k = int(iteration)
         auc = nan_to_none(test_auc)
         values = {"is_final": F.expr(f"iteration = {k}"),

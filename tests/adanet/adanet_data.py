@@ -7,10 +7,14 @@ is tested as other layers use it, through its protocol.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Callable, Iterator, Optional
 
 import numpy as np
+import torch
 
+from adanet_spark.adanet.budget import TrainBudget
+from adanet_spark.adanet.generator import SearchSpace
 from adanet_spark.adanet.tensor_data import TensorData
 
 
@@ -47,6 +51,47 @@ def linear_data(n: int, seed: int, n_numeric: int = 5, cards=(4,)) -> TensorData
 
 
 def fast_params(**overrides) -> dict:
-    """AdaNetSearch keyword arguments for a search of a few seconds: the defaults, made small."""
-    return {"max_iterations": 3, "widths": (32,), "candidates_per_iteration": 2, "learning_rates": (3e-3,),
-            "epochs": 4, "batch_size": 256, "patience": 2, **overrides}
+    """AdaNetSearch keyword arguments for a search of a few seconds: the defaults, made small.
+    Overrides go where they belong: a SearchSpace field, a TrainBudget field, or the search."""
+    space = {"widths": (32,), "candidates_per_iteration": 2, "learning_rates": (3e-3,)}
+    budget = {"batch_size": 256, "min_steps": 100, "max_steps": 400, "patience": 4}
+    top = {"max_iterations": 3}
+    space_names = {f.name for f in fields(SearchSpace)}
+    budget_names = {f.name for f in fields(TrainBudget)}
+    for key, value in overrides.items():
+        (space if key in space_names else budget if key in budget_names else top)[key] = value
+    return {"space": SearchSpace(**space), "budget": TrainBudget(**budget), **top}
+
+
+Order = Callable[[int, int, int], torch.Tensor]  # (rows, seed, epoch) -> a permutation of the rows
+
+
+def seeded_order(rows: int, seed: int, epoch: int) -> torch.Tensor:
+    """A shuffle that depends on the seed and changes every epoch."""
+    return torch.randperm(rows, generator=torch.Generator().manual_seed(seed * 1000 + epoch))
+
+
+class TensorStream:
+    """A :class:`~adanet_spark.adanet.protocol.BatchStream` test double over a TensorData.
+
+    Ranks read every ``size``-th row (TensorData.shard); ``shuffle=False`` yields storage
+    order, ``shuffle=True`` the order ``order(rows, seed, epoch)`` gives. It has no
+    ``load``, so the core must read it batch by batch. ``calls`` records every request.
+    """
+
+    def __init__(self, data: TensorData, order: Optional[Order] = None):
+        self.data = data
+        self.order = order or seeded_order
+        self.calls: list[dict] = []
+
+    def num_rows(self, rank: int = 0, size: int = 1) -> int:
+        return len(self.data.shard(rank, size))
+
+    def batches(self, batch_size: int, *, seed: int = 0, epoch: int = 0, rank: int = 0, size: int = 1,
+                shuffle: bool = True) -> Iterator[TensorData]:
+        self.calls.append({"batch_size": batch_size, "seed": seed, "epoch": epoch, "rank": rank, "size": size,
+                           "shuffle": shuffle})
+        part = self.data.shard(rank, size)
+        index = self.order(len(part), seed, epoch) if shuffle else torch.arange(len(part))
+        for start in range(0, len(part), batch_size):
+            yield part.subset(index[start:start + batch_size])

@@ -9,9 +9,11 @@ from adanet_spark.adanet.evaluator import Evaluator
 from adanet_spark.adanet.strategy import Standing
 
 
-def results(**objectives):
-    """What the evaluator reads of each CandidateResult: its validation metrics."""
-    return {name: SimpleNamespace(valid={"loss": o, "auc": 0.5, "objective": o}) for name, o in objectives.items()}
+def results(best_step=10, **objectives):
+    """What the evaluator reads of each CandidateResult: its validation metrics, and
+    where early stopping found its best state."""
+    return {name: SimpleNamespace(valid={"loss": o, "auc": 0.5, "objective": o}, best_step=best_step,
+                                  total_steps=100) for name, o in objectives.items()}
 
 
 def incumbent(objective):
@@ -48,3 +50,10 @@ def test_an_incumbent_without_metrics_is_never_beaten():
     it would be a guess (the strategy fills the metrics in first)."""
     assert math.isnan(Standing(Ensemble()).objective)
     assert Evaluator().select(results(a=0.1), Standing(Ensemble())) is None
+
+
+def test_a_candidate_restored_to_step_0_learned_nothing_and_never_wins():
+    """Its head is still zero: any gain of its ensemble is the mixture refit recalibrating
+    the subnetworks already there, not growth."""
+    assert Evaluator().select(results(best_step=0, a=0.40), incumbent(0.6)) is None
+    assert Evaluator().select(results(best_step=1, a=0.40), incumbent(0.6)) == "a"

@@ -1,5 +1,6 @@
 """F(w) = loss + sum_j (lambda * r(h_j) + beta) * |w_j|, by hand and on a trained candidate."""
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -7,7 +8,7 @@ import torch
 from adanet_spark.adanet.architecture import CandidateSpec, InputSpec
 from adanet_spark.adanet.objective import bce, objective, penalty, penalty_coefficients
 from adanet_spark.adanet.train import TrainBudget, train_candidate
-from tests.adanet.adanet_data import parity_data
+from tests.adanet.adanet_data import linear_data
 
 
 def test_penalty_coefficients_are_lambda_times_complexity_plus_beta():
@@ -38,13 +39,29 @@ def test_bce_is_the_mean_binary_cross_entropy_of_logits():
 
 
 def test_a_trained_candidate_reports_the_objective_with_its_complexity_penalty():
-    data = {"train": parity_data(2000, 0), "valid": parity_data(500, 1)}
-    spec = CandidateSpec("same-d3-w16", 3, 16, 3e-3, InputSpec(6, (4, 6), 16))
-    budget = TrainBudget(epochs=1, batch_size=256, lambda_=0.1, beta=0.01, patience=0)
+    data = {"train": linear_data(2000, 0), "valid": linear_data(500, 1)}
+    spec = CandidateSpec("same-d3-w16", 3, 16, 1e-2, InputSpec(5, (4,), 16))
+    budget = TrainBudget(batch_size=256, min_steps=40, max_steps=40, lambda_=0.1, beta=0.01, patience=0)
     res = train_candidate(spec, data, budget, seed=1)
     assert res.complexity == pytest.approx(3 ** 0.5)
     expected = res.valid["loss"] + (0.1 * 3 ** 0.5 + 0.01) * abs(res.mixture[0])
     assert res.valid["objective"] == pytest.approx(expected, rel=1e-6)
-    budget.complexity = "rademacher"
+    rademacher = replace(budget, complexity="rademacher", lambda_=0.01, beta=0.0)
+    res = train_candidate(spec, data, rademacher, seed=1)
+    assert 0 < res.complexity < float("inf") and res.best_step > 0
+    expected = res.valid["loss"] + 0.01 * res.complexity * abs(res.mixture[0])
+    assert res.valid["objective"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_early_stopping_minimises_the_penalised_loss():
+    """A rademacher penalty far heavier than anything the candidate can gain (with lambda 0.1
+    it gains a little by step 20 on this data): the best check is step 0, whose zero head has
+    complexity 0, and that state is restored."""
+    data = {"train": linear_data(2000, 0), "valid": linear_data(500, 1)}
+    spec = CandidateSpec("same-d3-w16", 3, 16, 1e-2, InputSpec(5, (4,), 16))
+    budget = TrainBudget(batch_size=256, min_steps=40, max_steps=40, lambda_=0.3, patience=0,
+                         complexity="rademacher")
     res = train_candidate(spec, data, budget, seed=1)
-    assert 0 < res.complexity < float("inf")
+    assert res.best_step == 0 and res.complexity == 0.0 and res.steps_run == 40
+    assert res.valid["loss"] == pytest.approx(res.previous_valid["loss"], abs=1e-6)
+    assert min(loss for step, loss in res.checks if step > 0) > res.checks[0][1]

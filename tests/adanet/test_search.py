@@ -7,10 +7,10 @@ from sklearn.linear_model import LogisticRegression
 
 from adanet_spark.adanet import AdaNetSearch, Ensemble, InMemorySink, replay
 from adanet_spark.adanet.architecture import CandidateSpec, InputSpec
-from adanet_spark.adanet.generator import DefaultGenerator, SearchSpace
+from adanet_spark.adanet.generator import AdaptiveGenerator, DefaultGenerator, SearchSpace
 from adanet_spark.adanet.metrics import roc_auc
 from adanet_spark.adanet.protocol import COMPLETED, FAILED, InProcessExecutor
-from adanet_spark.adanet.train import TrainBudget
+from adanet_spark.adanet.budget import TrainBudget
 from tests.adanet.adanet_data import fast_params, make_spec, parity_data
 
 
@@ -32,7 +32,7 @@ def parity_search():
 
 
 def test_linear_data_stops_after_one_or_two_subnetworks(linear):
-    search = AdaNetSearch(linear["spec"], **fast_params(max_iterations=4, beta=0.005)).fit(
+    search = AdaNetSearch(linear["spec"], **fast_params(max_iterations=4, beta=0.005, min_improvement=1e-3)).fit(
         linear["train"], linear["valid"])
     assert 1 <= len(search.ensemble_) <= 2
     assert search.stopped_early_
@@ -105,7 +105,7 @@ def test_warm_start_continues_from_saved_ensemble(parity_search, tmp_path):
 
 
 def test_same_seed_same_search(linear):
-    params = fast_params(max_iterations=2, epochs=2)
+    params = fast_params(max_iterations=2, min_steps=40, max_steps=40)
     a = AdaNetSearch(linear["spec"], **params, seed=3).fit(linear["train"], linear["valid"])
     b = AdaNetSearch(linear["spec"], **params, seed=3).fit(linear["train"], linear["valid"])
     assert [r.valid_objective for r in a.reports_] == [r.valid_objective for r in b.reports_]
@@ -123,12 +123,11 @@ class _OneBroken(DefaultGenerator):
 
 
 def _generator(cls, spec, params):
-    search = AdaNetSearch(spec, **params)
-    return cls(search.search_space(), InputSpec.from_feature_spec(spec, search.embedding_dim_cap))
+    return cls(params["space"], InputSpec.from_feature_spec(spec, AdaNetSearch(spec).embedding_dim_cap))
 
 
 def test_failed_candidate_is_reported_and_search_still_returns(linear):
-    params = fast_params(max_iterations=2, epochs=2)
+    params = fast_params(max_iterations=2, min_steps=40, max_steps=40)
     sink = InMemorySink()
     # Retries are the execution layer's (tests/execution); the core's executor tries once.
     search = AdaNetSearch(linear["spec"], **params, executor=InProcessExecutor(), sink=sink,
@@ -147,21 +146,39 @@ class _AllBroken(DefaultGenerator):
                               activation="no-such-activation")]
 
 
-def test_all_candidates_failing_still_returns_an_ensemble(linear):
-    params = fast_params(max_iterations=2)
+@pytest.mark.parametrize("patience", [0, 1])
+def test_all_candidates_failing_still_returns_an_ensemble(linear, patience):
+    params = fast_params(max_iterations=4, search_patience=patience)
     search = AdaNetSearch(linear["spec"], **params, generator=_generator(_AllBroken, linear["spec"], params)).fit(
         linear["train"], linear["valid"])
-    assert len(search.ensemble_) == 0 and search.iterations_ == 1
+    assert len(search.ensemble_) == 0 and search.iterations_ == patience + 1 and search.stopped_early_
     assert search.predict_proba(linear["test"]).shape == (len(linear["test"]),)
 
 
-def test_parameters_map_onto_the_search_space_and_the_budget():
-    search = AdaNetSearch(make_spec(3, (5,)), **fast_params(max_depth=3, dropout=0.1, lambda_=0.2,
-                                                            mixture_epochs=0))
-    assert search.search_space() == SearchSpace(widths=(32,), learning_rates=(3e-3,), max_depth=3,
-                                                candidates_per_iteration=2, dropout=0.1)
-    assert search.train_budget() == TrainBudget(epochs=4, batch_size=256, patience=2, lambda_=0.2,
-                                                mixture_epochs=0)
+def test_parameters_reach_the_space_the_budget_and_every_candidates_record(linear):
+    params = fast_params(max_depth=3, dropout=0.1, lambda_=0.2, mixture_epochs=0, min_steps=20, max_steps=20,
+                         max_iterations=1)
+    assert params["space"] == SearchSpace(widths=(32,), learning_rates=(3e-3,), max_depth=3,
+                                          candidates_per_iteration=2, dropout=0.1)
+    assert params["budget"] == TrainBudget(batch_size=256, min_steps=20, max_steps=20, patience=4, lambda_=0.2,
+                                           mixture_epochs=0)
+    search = AdaNetSearch(linear["spec"], **params).fit(linear["train"], linear["valid"])
+    assert search.space_ is params["space"] and search.budget_ is params["budget"]
+    records = [r for r in search.reports_ if r.kind == "candidate"]
+    assert len(records) == 2
+    for r in records:  # the candidate's effective settings, and where early stopping found its best
+        h = json.loads(r.hyperparameters_json)
+        assert (h["lambda_"], h["mixture_epochs"], h["dropout"], h["batch_size"], h["weight_decay"]) == \
+            (0.2, 0, 0.1, 256, params["budget"].weight_decay)
+        assert h["total_steps"] == 20 and 0 <= h["best_step"] <= h["steps_run"] <= 20
+        assert (h["name"], h["rationale"], h["seed"]) == (r.candidate, "first iteration", r.seed)
+
+
+def test_no_space_or_budget_means_the_defaults(linear):
+    search = AdaNetSearch(linear["spec"], budget=TrainBudget(min_steps=5, max_steps=5), max_iterations=1).fit(
+        linear["train"], linear["valid"])
+    assert search.space is None and search.space_ == SearchSpace()
+    assert isinstance(search.generator_, AdaptiveGenerator)  # the default rules read the reports
 
 
 @pytest.mark.parametrize("overrides,name", [
@@ -174,9 +191,62 @@ def test_parameters_map_onto_the_search_space_and_the_budget():
     ({"patience": -1}, "patience"),
     ({"complexity": "vc"}, "complexity"),
     ({"activation": "sigmoid"}, "activation"),
+    ({"min_steps": 500, "max_steps": 100}, "budget steps"),
+    ({"checks": 0}, "checks"),
+    ({"weight_decay": -1e-3}, "weight_decay"),
+    ({"search_patience": -1}, "search_patience"),
+    ({"dropout": 1.0}, "dropout"),
+    ({"encodings": ("onehot",)}, "space.encodings"),
+    ({"encodings": ()}, "space.encodings"),
+    *(({key: 0}, key) for key in ("check_rows", "refit_rows")),
 ])
 def test_bad_parameter_is_named_by_fit_not_init(overrides, name):
     data = parity_data(50, 0)
     search = AdaNetSearch(make_spec(6, (4, 6)), **fast_params(**overrides))  # scikit-learn style: stores
     with pytest.raises(ValueError, match=name):
         search.fit(data, data)
+
+
+def _candidates(search, iteration):
+    return [json.loads(r.hyperparameters_json) for r in search.reports_
+            if r.kind == "candidate" and r.iteration == iteration]
+
+
+def test_search_patience_grants_one_more_more_regularised_iteration_then_stops(linear):
+    """Linear data: one subnetwork is nearly all it needs (a second gains ~0.003 at most), so
+    iteration 1 improves nothing by min_improvement; iteration 2 tries more regularised
+    candidates, improves nothing either, and the search stops."""
+    params = fast_params(max_iterations=5, min_improvement=5e-3)
+    search = AdaNetSearch(linear["spec"], **params).fit(linear["train"], linear["valid"])
+    assert [h["selected"] for h in search.history_][1:] == ["previous", "previous"]
+    assert search.iterations_ == 3 and search.stopped_early_ and len(search.ensemble_) == 1
+    failed, extra = _candidates(search, 1), _candidates(search, 2)
+    assert len(extra) == 2
+    for before, after in zip(failed, extra):
+        assert after["dropout"] > before["dropout"] and after["weight_decay"] > before["weight_decay"]
+        assert after["learning_rate"] < before["learning_rate"]
+        assert "1 iteration(s) improved nothing since" in after["rationale"]
+    # the candidate's own weight decay is what its record says, not the search's
+    assert {h["weight_decay"] for h in extra} != {params["budget"].weight_decay}
+    impatient = AdaNetSearch(linear["spec"], **fast_params(max_iterations=5, min_improvement=5e-3,
+                                                            search_patience=0)).fit(linear["train"], linear["valid"])
+    assert impatient.iterations_ == 2 and impatient.stopped_early_
+
+
+class _OneDiverging(DefaultGenerator):
+    """Adds a candidate whose learning rate is absurd: its loss turns NaN."""
+
+    def generate(self, previous, reports, iteration):
+        specs = super().generate(previous, reports, iteration)
+        return specs + [CandidateSpec(name="diverging", depth=1, width=8, learning_rate=1e30, inputs=self.inputs)]
+
+
+def test_a_diverging_candidate_fails_with_its_reason_and_the_search_goes_on(linear):
+    params = fast_params(max_iterations=1, min_steps=40, max_steps=40)
+    search = AdaNetSearch(linear["spec"], **params, executor=InProcessExecutor(),
+                          generator=_generator(_OneDiverging, linear["spec"], params)).fit(
+        linear["train"], linear["valid"])
+    (bad,) = [r for r in search.reports_ if r.candidate == "diverging"]
+    assert bad.status == FAILED and not bad.selected and math.isnan(bad.valid_loss)
+    assert bad.error.startswith("CandidateDiverged: training loss became nan at step ")
+    assert len(search.ensemble_) == 1

@@ -20,7 +20,7 @@ def trained():
     numbers for it are made to differ from a's: which result is used must not depend
     on arrival order."""
     data = {"train": parity_data(600, 0), "valid": parity_data(200, 1)}
-    budget = TrainBudget(epochs=1, batch_size=200, patience=0)
+    budget = TrainBudget(epochs=1, batch_size=200, min_steps=1, patience=0)
     a, b = (train_candidate(CandidateSpec(name, depth, 8, 3e-3, INPUTS), data, budget, seed=seed)
             for name, depth, seed in (("a", 2, 2), ("b", 1, 1)))
     b = dataclasses.replace(b, previous_bias=b.previous_bias + 0.5,

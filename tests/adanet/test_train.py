@@ -1,4 +1,5 @@
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,11 +14,12 @@ from adanet_spark.adanet.tensor_data import TensorData
 from tests.adanet.adanet_data import make_spec, parity_data
 
 INPUTS = InputSpec(6, (4, 6), 16)
-BUDGET = TrainBudget(epochs=3, batch_size=256, patience=0)
+# 3 passes over 2000 rows in batches of 256: 24 steps (min_steps 1 lets the data decide)
+BUDGET = TrainBudget(epochs=3, batch_size=256, min_steps=1, max_steps=1000, patience=0)
 
 
-def spec(name="same-d2-w16", depth=2, width=16, **kw):
-    return CandidateSpec(name=name, depth=depth, width=width, learning_rate=3e-3, inputs=INPUTS, **kw)
+def spec(name="same-d2-w16", depth=2, width=16, learning_rate=3e-3, **kw):
+    return CandidateSpec(name=name, depth=depth, width=width, learning_rate=learning_rate, inputs=INPUTS, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,8 @@ def data():
 def test_result_is_plain_and_consistent(data):
     res = train_candidate(spec(), data, BUDGET, seed=5)
     res = pickle.loads(pickle.dumps(res))  # what an executor ships back
-    assert res.epochs_run == 3 and res.n_train == 2000
+    assert (res.steps_run, res.total_steps, res.n_train) == (24, 24, 2000)
+    assert res.epochs_run == pytest.approx(24 * 256 / 2000) and res.checks[0][0] == 0 and res.checks[-1][0] == 24
     for split in (res.train, res.valid, res.previous_train, res.previous_valid):
         assert set(split) == {"loss", "auc", "objective"}
     assert res.valid["loss"] < res.previous_valid["loss"]  # better than the base rate
@@ -68,9 +71,17 @@ def test_train_fn_adapter_with_a_previous_ensemble_and_connections(data):
     assert res.previous_valid["loss"] == pytest.approx(float(loss), abs=1e-5)
 
 
-def test_budget_round_trips_and_ignores_unknown_keys():
-    budget = TrainBudget(epochs=7, lambda_=0.5, complexity="rademacher")
-    assert TrainBudget.from_dict({**budget.to_dict(), "added_by_a_newer_driver": 1}) == budget
+def test_a_candidate_joining_an_ensemble_starts_at_the_shrinkage_weight(data):
+    """Learning rate 0: nothing moves, so the mixture weight is the one training started with."""
+    budget = TrainBudget(batch_size=256, min_steps=6, max_steps=6, checks=3, patience=0, shrinkage=0.3,
+                         refit_mixture_weights=False)
+    still = spec(learning_rate=0.0)
+    first = train_candidate(still, data, budget, seed=2)
+    assert first.mixture == [1.0]  # the first subnetwork starts at full weight
+    joined = train_candidate(still, data, budget, previous=first.ensemble(), seed=3)
+    assert joined.mixture == [1.0, pytest.approx(0.3)]
+    full = train_candidate(still, data, replace(budget, shrinkage=1.0), previous=first.ensemble(), seed=3)
+    assert full.mixture == [1.0, 1.0]
 
 
 def test_bad_inputs_are_named(data):
@@ -106,5 +117,5 @@ def test_each_split_is_loaded_once_per_candidate(data):
             return data[self.name]
 
     train_candidate(spec(), {"train": Counting("train"), "valid": Counting("valid")},
-                    TrainBudget(epochs=2, batch_size=256, patience=0), seed=1)
+                    TrainBudget(epochs=2, batch_size=256, min_steps=1, patience=0), seed=1)
     assert sorted(loads) == ["train", "valid"]

@@ -9,12 +9,15 @@ from tests.baselines.checks import auc_rows, check_row
 
 
 def test_logistic_regression_row_and_exact_auc(spark, tiny_cfg, tiny_table):
-    cfg = tiny_cfg("baselines.lr_reg_param=0.01", "baselines.lr_max_iter=20")
+    cfg = tiny_cfg("baselines.lr_reg_params=[0.01, 0.0, 10.0]", "baselines.lr_max_iter=20")
     table = open_table(spark, cfg)
     details = {}
     rows = runner.run_baselines(spark, cfg, table, models=["logistic_regression"], details=details)
-    check_row(rows[0], "logistic_regression", 1)
+    check_row(rows[0], "logistic_regression", 3)
     res = details["logistic_regression"]
+    # one fit per strength, the best on valid kept (10.0 shrinks every weight to ~0: the worst)
+    assert set(res.valid_aucs) == {0.01, 0.0, 10.0} and res.reg_param != 10.0
+    assert res.valid_auc == max(res.valid_aucs.values()) == rows[0]["valid_auc"]
     # numerics as they are + one column per level of each categorical but its last (dropLast)
     assert res.n_features == len(table.spec.numeric) + sum(c - 1 for c in table.spec.cardinalities)
     # The reported AUC is the exact one: recompute it from the collected test predictions.
@@ -24,4 +27,4 @@ def test_logistic_regression_row_and_exact_auc(spark, tiny_cfg, tiny_table):
     written = auc_rows(spark, tiny_table[1], cfg.run.id)
     assert set(written) == {"logistic_regression"}
     assert written["logistic_regression"]["test_auc"] == pytest.approx(rows[0]["test_auc"])
-    assert "regParam=0.01" in written["logistic_regression"]["notes"]
+    assert f"regParam={res.reg_param:g} chosen on valid" in written["logistic_regression"]["notes"]

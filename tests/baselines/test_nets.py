@@ -20,7 +20,11 @@ def test_tasks_are_candidate_tasks_from_an_empty_ensemble():
     assert p["kind"] == "adanet_candidate" and p["iteration"] == 0
     assert p["spec"]["depth"] == trials[0].depth and p["spec"]["connections"] is False
     assert p["budget"]["lambda_"] == 0.0 and p["budget"]["refit_mixture_weights"] is False
-    assert p["budget"]["batch_size"] == trials[0].batch_size and p["budget"]["epochs"] == cfg.baselines.epochs
+    # AdaNet's step budget (epochs, patience: baselines.* unset), the trial's batch size
+    assert p["budget"]["batch_size"] == trials[0].batch_size and p["budget"]["epochs"] == cfg.adanet.epochs
+    assert p["budget"]["patience"] == cfg.adanet.patience and p["budget"]["max_steps"] == cfg.adanet.max_steps
+    own = net_tasks("grid_search_nn", trials, spec, load_config(None, ["baselines.epochs=2.5", "baselines.patience=1"]))
+    assert own[0].payload["budget"]["epochs"] == 2.5 and own[0].payload["budget"]["patience"] == 1
     assert '"subnetworks": []' in p["ensemble"]["architecture"]
     assert len({t.payload["seed"] for t in tasks}) == len(tasks)
     assert net_tasks("grid_search_nn", trials, spec, cfg)[3].payload["seed"] == tasks[3].payload["seed"]
@@ -45,7 +49,7 @@ def test_neural_baselines_local_backend(spark, tiny_cfg, tiny_table):
     assert grid.best.valid_auc == max(t.valid_auc for t in grid.trials)
     assert rows["grid_search_nn"]["valid_auc"] == grid.best.valid_auc
     assert grid.best.params.label() in rows["grid_search_nn"]["notes"]
-    assert all(t.epochs_run <= 3 for t in grid.trials)
+    assert all(0 <= t.best_epoch <= t.epochs_run for t in grid.trials)  # passes over train, best restored
     assert set(auc_rows(spark, tiny_table[1], cfg.run.id)) == set(rows)
 
 

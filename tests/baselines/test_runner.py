@@ -4,7 +4,9 @@ import math
 
 from adanet_spark import cli
 from adanet_spark.baselines import runner
-from adanet_spark.baselines.nets import NetBaselineResult
+from adanet_spark.baselines.nets import NetBaselineResult, Trial
+from adanet_spark.baselines.search_space import NetParams
+from adanet_spark.data.feature_table import FeatureTable
 from adanet_spark.config import load_config
 from jobs import baselines as baselines_job
 from tests.baselines.checks import auc_rows, check_row
@@ -21,7 +23,7 @@ def test_job_writes_rows_and_a_failure_is_reported(spark, tiny_table, monkeypatc
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr(runner, "run_net_baseline", broken)
+    monkeypatch.setattr(runner, "tune_net_baseline", broken)
     assert cli.run_job("baselines", baselines_job.main, argv=argv) == 1  # rerun of the run id: replaced
     rows = auc_rows(spark, database, "bl-job-1")
     assert len(rows) == 1 and rows["manual_nn"]["notes"].startswith("failed: RuntimeError: boom")
@@ -43,24 +45,32 @@ def fake_nets(monkeypatch):
         built.append(kwargs)
         return FakeExecutor()
 
-    def run_net_baseline(model, cfg, spark, table, refs, executor):
+    def tune_net_baseline(model, cfg, spec, refs, executor, seed=None):
         used.append(executor)
-        return NetBaselineResult(model, 2.0, 0.5, 0.7, 0.65)
+        assert set(refs) == {"train", "valid"}  # tuning never gets the test split
+        trial = Trial(f"{model}-00", NetParams(1, 8, 0.01, 0.0, 32, 0.0), "completed", valid_auc=0.7)
+        return NetBaselineResult(model, 2.0, 0.7, [trial], trial)
+
+    def score(self, spark, table, split):
+        return 0.65, 10
     monkeypatch.setattr(runner, "make_executor", make_executor)
-    monkeypatch.setattr(runner, "run_net_baseline", run_net_baseline)
+    monkeypatch.setattr(runner, "tune_net_baseline", tune_net_baseline)
+    monkeypatch.setattr(NetBaselineResult, "score", score)
     return built, used
 
 
 def test_nets_train_without_straggler_dropping_on_an_executor_closed_after(monkeypatch):
     built, used = fake_nets(monkeypatch)
     cfg = load_config(None, ["baselines.models=[manual_nn, grid_search_nn]", "training.backend=spark"])
-    rows = runner.run_baselines(None, cfg, table="tiny", refs={}, write=False)
+    table = FeatureTable("db.tiny", "/nowhere", None, {})
+    refs = {"train": "train files", "valid": "valid files", "test": "test files"}
+    rows = runner.run_baselines(None, cfg, table=table, refs=refs, write=False)
     assert built == [{"drop_stragglers": False, "inject_faults": False}]  # one executor for every net
     assert len(used) == 2 and used[0] is used[1] and used[0].closed
     assert [r["model"] for r in rows] == ["manual_nn", "grid_search_nn"]
     assert rows[0]["notes"].endswith("; backend spark async, 2 workers")
     given = FakeExecutor()
-    runner.run_baselines(None, cfg, table="tiny", refs={}, executor=given, write=False)
+    runner.run_baselines(None, cfg, table=table, refs=refs, executor=given, write=False)
     assert len(built) == 1 and not given.closed  # the caller's executor stays open
 
 

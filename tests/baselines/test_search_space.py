@@ -26,7 +26,7 @@ from adanet_spark.errors import BadInputError
     ("baselines.random_trials=0", "baselines.random_trials"),
     ("baselines.epochs=0", "baselines.epochs"),
     ("baselines.lr_elastic_net=1.5", "baselines.lr_elastic_net"),
-    ("baselines.models=[xgboost]", "baselines.models[0]"),
+    ("baselines.models=[lightgbm]", "baselines.models[0]"),
 ])
 def test_bad_search_space_names_the_key(override, key):
     with pytest.raises(BadInputError) as err:

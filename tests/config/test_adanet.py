@@ -2,31 +2,21 @@
 import ast
 import json
 import os
+from dataclasses import fields
 
 import pytest
 from pydantic import ValidationError
 
-from adanet_spark.adanet.generator import Generator, register_generator
+from adanet_spark.adanet.budget import TrainBudget
+from adanet_spark.adanet.generator import Generator, SearchSpace, register_generator
 from adanet_spark.adanet.names import ACTIVATION_NAMES, COMPLEXITY_NAMES
 from adanet_spark.config import AdaNetConfig, load_config
 from adanet_spark.errors import BadInputError
 
-# The keyword-only parameters of AdaNetSearch(spec, *, ...), as the refactor's target layout lists them ...
-SEARCH_KEYWORDS = {
-    "max_iterations", "generator", "widths", "max_depth", "connections", "candidates_per_iteration",
-    "learning_rates", "lambda_", "beta", "complexity", "activation", "dropout", "batch_norm",
-    "embedding_dim_cap", "epochs", "batch_size", "weight_decay", "patience", "refit_mixture_weights",
-    "mixture_epochs", "mixture_learning_rate", "min_improvement", "executor", "sink", "seed",
-    "warm_start", "start_iteration", "on_iteration_end", "prior_reports"}
-# ... less those the caller supplies at run time rather than the YAML config.
+# The keyword-only parameters of AdaNetSearch(spec, *, ...) that the caller supplies at run time
+# rather than the YAML config.
 RUNTIME_KEYWORDS = {"executor", "sink", "seed", "warm_start", "start_iteration", "on_iteration_end",
                     "prior_reports"}
-
-
-def test_search_params_are_the_search_keywords_from_config():
-    params = AdaNetConfig().search_params()
-    assert set(params) == SEARCH_KEYWORDS - RUNTIME_KEYWORDS
-    assert set(params) == set(AdaNetConfig.model_fields) - {"warm_start"}
 
 
 def _search_keyword_defaults() -> dict:
@@ -41,24 +31,42 @@ def _search_keyword_defaults() -> dict:
     return {a.arg: ast.literal_eval(d) if d is not None else None for a, d in zip(args.kwonlyargs, args.kw_defaults)}
 
 
-def test_search_params_match_the_search_signature():
-    expected = {k: v for k, v in _search_keyword_defaults().items() if k not in RUNTIME_KEYWORDS}
-    assert AdaNetConfig().search_params() == expected
-
-
-def test_search_params_defaults_match_the_search_defaults():
+def test_search_params_are_the_search_keywords_from_config():
     params = AdaNetConfig().search_params()
-    assert params["widths"] == (64, 128) and params["learning_rates"] == (3e-3, 1e-3)
-    assert params["lambda_"] == 0.0 and params["generator"] == "default"
-    assert params["complexity"] == "sqrt_depth" and params["activation"] == "relu"
-    assert params["min_improvement"] == 1e-4 and params["refit_mixture_weights"] is True
+    assert set(params) == set(_search_keyword_defaults()) - RUNTIME_KEYWORDS
+
+
+def test_every_adanet_key_reaches_exactly_one_parameter():
+    """Each YAML key lands in the search space, the training budget or the search itself."""
+    space = {f.name for f in fields(SearchSpace)}
+    budget = {f.name for f in fields(TrainBudget)}
+    top = set(_search_keyword_defaults()) - RUNTIME_KEYWORDS - {"space", "budget"}
+    assert not (space & budget) and not (space & top) and not (budget & top)
+    assert set(AdaNetConfig.model_fields) - {"warm_start"} == space | budget | top
+
+
+def test_config_defaults_are_the_algorithm_defaults():
+    """No hidden second set of defaults: the YAML-free config builds exactly what
+    AdaNetSearch() uses when given nothing."""
+    params = AdaNetConfig().search_params()
+    assert params["space"] == SearchSpace() and params["budget"] == TrainBudget()
+    defaults = _search_keyword_defaults()
+    assert all(params[k] == defaults[k] for k in params if k not in ("space", "budget"))
+    assert params["generator"] == "adaptive" and params["search_patience"] == 1
 
 
 def test_search_params_reflect_the_yaml():
-    cfg = load_config(overrides=["adanet.lambda=0.25", "adanet.widths=[8, 16]", "adanet.warm_start=latest"])
+    cfg = load_config(overrides=["adanet.lambda=0.25", "adanet.widths=[8, 16]", "adanet.warm_start=latest",
+                                 "adanet.batch_size=64", "adanet.encodings=[plain]"])
     params = cfg.adanet.search_params()
-    assert params["lambda_"] == 0.25 and params["widths"] == (8, 16)
+    assert params["budget"].lambda_ == 0.25 and params["space"].widths == (8, 16)
+    assert params["budget"].batch_size == 64 and params["space"].encodings == ("plain",)
     assert "warm_start" not in params and "lambda" not in params
+
+
+def test_min_steps_may_not_exceed_max_steps(names_key):
+    with names_key("adanet.min_steps"):
+        load_config(overrides=["adanet.min_steps=500", "adanet.max_steps=100"])
 
 
 def test_lambda_alias_round_trip():
@@ -89,7 +97,7 @@ def test_every_complexity_is_accepted(name):
 
 
 def test_unknown_generator_lists_the_registered_ones():
-    with pytest.raises(BadInputError, match=r"'adanet.generator' must be one of .*default.*got 'nope'"):
+    with pytest.raises(BadInputError, match=r"'adanet.generator' must be one of .*adaptive.*got 'nope'"):
         load_config(overrides=["adanet.generator=nope"])
 
 

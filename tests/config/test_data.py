@@ -42,3 +42,45 @@ def test_defaults():
     assert InputConfig().format == "csv" and InputConfig().max_null_label_fraction == 0.01
     assert FeaturesConfig().top_k == 1000 and FeaturesConfig().exclude == []
     assert RunConfig().seed == 42 and RunConfig().id is None
+
+
+def test_replace_names_derived_columns_only(names_key):
+    f = load_config(overrides=["features.derived={x: x * 2}", "features.replace=[x]"]).features
+    assert f.replace == ["x"] and FeaturesConfig().replace == []
+    with names_key("features.replace") as info:
+        load_config(overrides=["features.derived={x: x * 2}", "features.replace=[x, y]"])
+    assert "does not define: y" in str(info.value)
+
+
+def test_invalid_fraction_is_a_fraction(names_key):
+    assert InputConfig().max_invalid_fraction == 0.1
+    assert load_config(overrides=["input.max_invalid_fraction=0"]).input.max_invalid_fraction == 0.0
+    with names_key("input.max_invalid_fraction"):
+        load_config(overrides=["input.max_invalid_fraction=1.5"])
+
+
+def test_lease_outlives_two_heartbeats(names_key):
+    run = load_config(overrides=["run.heartbeat_seconds=2", "run.lease_seconds=10"]).run
+    assert (run.heartbeat_seconds, run.lease_seconds) == (2.0, 10.0)
+    assert (RunConfig().heartbeat_seconds, RunConfig().lease_seconds) == (30.0, 180.0)
+    with names_key("run.lease_seconds") as info:
+        load_config(overrides=["run.heartbeat_seconds=5", "run.lease_seconds=6"])
+    assert "at least twice run.heartbeat_seconds (5)" in str(info.value)
+    with names_key("run.heartbeat_seconds"):
+        load_config(overrides=["run.heartbeat_seconds=0"])
+
+
+def test_split_by_and_split_key_are_exclusive(names_key):
+    assert load_config(overrides=["features.split_by=day"]).features.split_by == "day"
+    with names_key("features.split_by") as info:
+        load_config(overrides=["features.split_by=day", "features.split_key=user"])
+    assert "exclusive" in str(info.value)
+
+
+def test_min_level_count_and_numeric_bins(names_key):
+    assert (FeaturesConfig().min_level_count, FeaturesConfig().numeric_bins) == (10, 16)
+    f = load_config(overrides=["features.min_level_count=1", "features.numeric_bins=0"]).features
+    assert (f.min_level_count, f.numeric_bins) == (1, 0)  # every level kept; no bins
+    for bad in ("min_level_count=0", "numeric_bins=-1", "numeric_bins=2.5"):
+        with names_key(f"features.{bad.split('=')[0]}"):
+            load_config(overrides=[f"features.{bad}"])

@@ -49,7 +49,7 @@ def test_overrides_are_typed(tmp_path):
     ("adanet:\n  max_depth: 0\n", "adanet.max_depth"),
     ("adanet:\n  widths: []\n", "adanet.widths"),
     ("testing:\n  faults: [{candidate: a, slow_factor: 4}]\n", "testing.faults"),
-    ("baselines:\n  models: [xgboost]\n", "baselines.models[0]"),
+    ("baselines:\n  models: [lightgbm]\n", "baselines.models[0]"),
     ("features:\n  train_fraction: 0.5\n", "features.train_fraction"),
 ])
 def test_bad_config_names_the_key(tmp_path, text, key):
@@ -115,7 +115,7 @@ def test_override_into_a_value_is_bad_input():
 
 @pytest.mark.parametrize("override,line", [
     ("input.pathh=x", "unknown config key 'input.pathh' (known here: filter, format, label, "
-                      "max_null_label_fraction, options, path, positive)"),
+                      "max_invalid_fraction, max_null_label_fraction, options, path, positive)"),
     ("adanet.widths=[8, 0]", "config key 'adanet.widths[1]' must be >= 1, got 0"),
     ("adanet.max_iterations=three", "config key 'adanet.max_iterations' must be an integer, got 'three'"),
     ("adanet.epochs=", "config key 'adanet.epochs' must not be null"),
@@ -131,8 +131,8 @@ def test_error_is_one_line_naming_the_dotted_key(override, line):
 
 def test_several_errors_report_the_first_and_count_the_rest():
     with pytest.raises(BadInputError) as info:
-        load_config(overrides=["adanet.epochs=0", "adanet.batch_size=0"])
-    assert str(info.value) == "config key 'adanet.epochs' must be >= 1, got 0 (and 1 more errors)"
+        load_config(overrides=["adanet.max_depth=0", "adanet.batch_size=0"])
+    assert str(info.value) == "config key 'adanet.max_depth' must be >= 1, got 0 (and 1 more errors)"
     assert "\n" not in str(info.value)
 
 
@@ -151,7 +151,7 @@ def test_shipped_conf_files_load(name):
 
 def test_load_config_does_not_import_torch_or_pyspark():
     code = ("import sys; from adanet_spark.config import load_config; "
-            "cfg = load_config('conf/default.yaml', ['adanet.generator=default']); "
+            "cfg = load_config('conf/default.yaml', ['adanet.generator=simple']); "
             "assert 'torch' not in sys.modules, 'torch imported'; "
             "assert 'pyspark' not in sys.modules, 'pyspark imported'; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -218,3 +218,9 @@ def test_load_config_does_not_import_torch_or_pyspark():
 def test_bad_value_names_the_key(names_key, override, key):
     with names_key(key):
         load_config(overrides=[override])
+
+
+def test_exponent_floats_are_numbers_as_in_yaml_1_2():
+    assert load_config(overrides=["adanet.weight_decay=1e-5"]).adanet.weight_decay == 1e-5
+    assert load_config(overrides=["adanet.weight_decay=2.5E-3"]).adanet.weight_decay == 2.5e-3
+    assert load_config(overrides=["input.positive=1e5x"]).input.positive == "1e5x"

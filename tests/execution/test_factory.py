@@ -32,8 +32,8 @@ def test_faults_reach_the_executor_unless_left_out():
 
 
 def test_spark_policy_from_config_and_mode(exec_spark):
-    sets = ["training.backend=spark", "straggler.quorum=0.75", "straggler.deadline_factor=2.0",
-            "straggler.max_retries=3"]
+    sets = ["training.backend=spark", "straggler.policy=quorum_deadline", "straggler.quorum=0.75",
+            "straggler.deadline_factor=2.0", "straggler.max_retries=3"]
     with make_executor(load_config(overrides=sets), exec_spark) as ex:
         assert isinstance(ex, SparkExecutor) and ex.max_retries == 3
         assert ex.policy == QuorumDeadline(quorum=0.75, deadline_factor=2.0)

@@ -49,11 +49,13 @@ def test_same_search_selects_same_architectures_on_every_backend(exec_spark, par
     with _executor("horovod", exec_spark) as ex:
         horovod = _search(ex, parquet_data)
         assert ex.stats["pool_starts"] == 1  # one pool for the whole search
+    with _executor("torch_distributor", exec_spark) as ex:
+        torch_distributor = _search(ex, parquet_data)
     # The toy data is learnable: the first iteration beats the bias-only ensemble, so the
     # comparison below covers a selected candidate, not only "previous" twice.
     assert local[0][0] != "previous" and local[0][1] == 1
     assert len(local) == ITERATIONS
-    for other in (spark, horovod):
+    for other in (spark, horovod, torch_distributor):
         assert [h[:2] for h in other] == [h[:2] for h in local]
         for a, b in zip(other, local):
             assert math.isclose(a[2], b[2], rel_tol=1e-5, abs_tol=1e-6)

@@ -94,7 +94,7 @@ def test_concurrent_runs_with_warm_start_both_land(spark, warehouse, tiny_parque
     db = shared_run.database
     final_uri = [r for r in _rows(spark, db, "ensembles") if r["is_final"]][0]["model_uri"]
     argv = {"c1": tiny_argv(tiny_parquet, warehouse, db, "c1", "adanet.max_iterations=1", "adanet.warm_start=latest",
-                            "testing.enabled=true", "testing.faults=[{candidate: 'deeper*', fail: always}]"),
+                            "testing.enabled=true", "testing.faults=[{candidate: 'first-d2*', fail: always}]"),
             "c2": tiny_argv(tiny_parquet, warehouse, db, "c2", "adanet.max_iterations=1",
                             f"adanet.warm_start={final_uri}")}
     codes = {}
@@ -110,10 +110,10 @@ def test_concurrent_runs_with_warm_start_both_land(spark, warehouse, tiny_parque
         assert e["is_final"] and e["test_auc"] is not None
         assert len(_rows(spark, db, "candidates", run_id)) == CANDIDATES
         assert len(_rows(spark, db, "auc_reports", run_id)) == 1
-    # c1's deeper candidate failed for good: recorded, and marked in its report.
+    # c1's first-d2 candidate failed for good: recorded, and marked in its report.
     failed = [r for r in _rows(spark, db, "candidates", "c1") if r["status"] != "completed"]
     assert [(r["status"], r["attempts"]) for r in failed] == [("failed", 2)]
-    assert failed[0]["candidate"].startswith("deeper") and "injected failure" in failed[0]["error"]
+    assert failed[0]["candidate"].startswith("first-d2") and "injected failure" in failed[0]["error"]
     assert failed[0]["valid_auc"] is None
     # Warm-started: iteration numbers continue after the 3 subnetworks of the shared run.
     assert _rows(spark, db, "ensembles", "c2")[0]["iteration"] == 3

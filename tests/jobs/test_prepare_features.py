@@ -62,6 +62,9 @@ def test_small_table(spark, small_csv, job_args, database, capsys):
     assert spec.categorical_names == ["color"] and spec.cardinalities == [4]
     assert spec.categorical[0].levels == ("red", "green", "blue")
     assert set(spec.numeric_names) == {"x", "z", "x2"}
+    # quantile bin edges fitted on train (z: 10 distinct values, so at most 10 edges)
+    assert all(len(f.bins) >= 2 and list(f.bins) == sorted(set(f.bins)) for f in spec.numeric)
+    assert len(next(f for f in spec.numeric if f.name == "z").bins) <= 10
     out = capsys.readouterr().out
     assert "train" in out and "valid" in out and "test" in out
 

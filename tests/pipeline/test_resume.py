@@ -23,6 +23,9 @@ class FakeWriter:
     def ensemble_rows(self):
         return self.rows
 
+    def candidate_rows(self):
+        return []
+
     def clear_iterations(self, from_iteration=None):
         self.cleared.append(from_iteration)
 
@@ -118,3 +121,22 @@ def test_warm_start_from_a_uri_or_the_latest_run(saved, monkeypatch):
     assert resume.warm_start(None, cfg("adanet.warm_start=latest"), FakeWriter(), OTHER) is None
     monkeypatch.setattr(resume, "latest_final_model", lambda spark, c, exclude_run=None: None)
     assert resume.warm_start(None, cfg("adanet.warm_start=latest"), FakeWriter(), SPEC) is None
+
+
+def test_history_replays_committed_iterations_so_the_generator_adapts():
+    from adanet_spark.adanet.architecture import EnsembleArch, InputSpec
+    from adanet_spark.adanet.generator import AdaptiveGenerator, SearchSpace
+    hyper = '{"depth": 2, "width": 8, "learning_rate": 0.01, "encoding": "plain", "best_step": 90, "total_steps": 100}'
+    ensembles = [{"iteration": 0, "selected_candidate": "first-d2-w8-plain", "n_subnetworks": 1}]
+    candidates = [{"iteration": 0, "candidate": "first-d2-w8-plain", "selected": True, "hyperparameters": hyper},
+                  {"iteration": 0, "candidate": "first-d1-w8-plain", "selected": False, "hyperparameters": "{}"}]
+    records = resume.history(ensembles, candidates)
+    assert [(r["kind"], r["candidate"]) for r in records] == [
+        ("candidate", "first-d2-w8-plain"), ("candidate", "first-d1-w8-plain"), ("iteration", "first-d2-w8-plain")]
+    assert records[0]["n_subnetworks"] == 1
+    gen = AdaptiveGenerator(SearchSpace(widths=(8,), encodings=("plain",)), InputSpec(n_numeric=1, cardinalities=()))
+    previous = EnsembleArch(subnetworks=(object(),))
+    specs = gen.generate(previous, records, iteration=1)
+    # the winner still improved at 90% of its budget: it grows with twice the steps
+    assert [s.kind for s in specs] == ["same", "deeper", "wider"]
+    assert all(s.steps_scale == 2.0 for s in specs)

@@ -22,3 +22,16 @@ def test_horovod_workers_must_leave_a_slot_for_result_writes(spark):
 
 def test_the_package_s_hooks_are_the_list_tune_calls():
     assert adanet_spark.pipeline.after_iteration_hooks is tune.after_iteration_hooks
+
+
+def test_bad_input_is_found_before_the_run_starts(spark, warehouse, database):
+    """No feature table, or a warm-start model that does not exist: refused before the run
+    claims its row, so the result tables are not even created."""
+    cfg = load_config(None, ["dataset=nothing_here", f"output.warehouse={warehouse}", f"output.database={database}",
+                             "run.id=r1"])
+    with pytest.raises(BadInputError, match=f"feature table {database}.features_nothing_here does not exist"):
+        tune.run_tune(spark, cfg)
+    warm = load_config(None, ["adanet.warm_start=/no/such/model", "training.backend=local"])
+    with pytest.raises(BadInputError, match="/no/such/model"):
+        tune.check_start(spark, warm, spec=None)
+    assert not spark.catalog.tableExists(f"{database}.runs")

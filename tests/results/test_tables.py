@@ -29,7 +29,22 @@ def test_column_comments_list_the_allowed_values():
     def comment(table, column):
         return tables.TABLES[table].schema[column].metadata["comment"]
 
-    assert comment(tables.CANDIDATES, "status") == "completed, dropped_straggler or failed"
+    assert comment(tables.CANDIDATES, "status") == "completed, dropped_straggler, failed or pruned"
     assert all(s in comment(tables.CANDIDATES, "status") for s in STATUSES)
     assert comment(tables.RUNS, "status") == "running, succeeded or failed"
     assert comment(tables.AUC_REPORTS, "model") == ", ".join(tables.MODELS[:-1]) + " or " + tables.MODELS[-1]
+
+
+def test_a_table_of_an_older_version_gets_the_new_columns(spark, warehouse, database):
+    """A runs table created before the lease columns existed: they are added, with comments."""
+    old = tables.TableDef(tables.RUNS, "old runs", tables.T.StructType(tables.TABLES[tables.RUNS].schema.fields[:11]))
+    path = f"{warehouse}/{database}.db/runs"
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
+    spark.sql(tables.create_sql(database, old, path))
+    spark.sql(f"INSERT INTO {database}.runs (run_id, status) VALUES ('old', 'running')")
+    assert "lease_expires_at" not in spark.table(f"{database}.runs").columns
+    assert tables.ensure_table(spark, warehouse, database, tables.RUNS) == path
+    desc = {r.col_name: r.comment for r in spark.sql(f"DESCRIBE TABLE {database}.runs").collect()}
+    assert all(desc[f.name] == f.metadata["comment"] for f in tables.TABLES[tables.RUNS].schema.fields)
+    (row,) = spark.table(f"{database}.runs").collect()
+    assert (row.run_id, row.status, row.lease_expires_at, row.owner_host) == ("old", "running", None, None)

@@ -63,7 +63,7 @@ def test_auc_reports_replace_only_the_writers_models(spark, warehouse, database)
     assert rows["adanet"].test_auc == 0.79 and rows["logistic_regression"].valid_auc == 0.71
     assert rows["logistic_regression"].test_auc is None  # NaN stored as NULL
     with pytest.raises(ValueError, match="model must be one of"):
-        w.write_auc_report("xgboost", train_seconds=1, eval_seconds=1, valid_auc=0.5, test_auc=0.5)
+        w.write_auc_report("no_such_model", train_seconds=1, eval_seconds=1, valid_auc=0.5, test_auc=0.5)
 
 
 def test_crashed_run_is_marked_failed(spark, warehouse, database):

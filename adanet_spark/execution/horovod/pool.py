@@ -144,7 +144,7 @@ class PoolKeeper:
                 "threads": s.threads, "pool": pool.number}
         SHUTDOWN_EVENTS[threading.get_ident()] = pool.stop_event
         try:
-            horovod.spark.run(worker_main, args=(conf,), num_proc=s.workers, env=worker_env(s.threads),
+            horovod.spark.run(worker_main, args=(conf,), num_proc=s.workers, env=worker_env(s.threads, self.sc),
                               verbose=s.verbose, start_timeout=int(s.start_timeout_s), use_gloo=True)
             log.info("horovod: worker pool %d ended", pool.number)
         except BaseException as exc:  # a worker died, or we stopped the pool
@@ -229,14 +229,31 @@ class PoolKeeper:
         return worker
 
 
-def worker_env(threads: int) -> dict:
-    """The workers' environment: this repository importable, one OpenMP pool of ``threads``."""
+def worker_env(threads: int, sc=None) -> dict:
+    """The workers' environment: the package importable, one OpenMP pool of ``threads``.
+
+    On a local master the workers import it as this process does (the repository). On
+    a cluster they import the ``--py-files`` that Spark placed in their executor's working
+    directory, where Horovod starts them (relative names, made absolute by their Python),
+    never the driver's copies or the repository."""
     env = dict(os.environ)
-    paths = [REPO_ROOT] + [p for p in sys.path if p and os.path.isdir(p)]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths + env.get("PYTHONPATH", "").split(os.pathsep)))
+    shipped = shipped_py_files(sc)
+    if shipped:
+        env["PYTHONPATH"] = os.pathsep.join(shipped)
+    else:
+        paths = [REPO_ROOT] + [p for p in sys.path if p and os.path.isdir(p)]
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths + env.get("PYTHONPATH", "").split(os.pathsep)))
     env.setdefault("HOROVOD_LOG_LEVEL", "warning")
     env["OMP_NUM_THREADS"] = str(threads or 1)
     return env
+
+
+def shipped_py_files(sc) -> List[str]:
+    """The file names of ``spark.submit.pyFiles`` on a non-local master (none on local[N])."""
+    if sc is None or (sc.master or "").startswith("local"):
+        return []
+    files = sc.getConf().get("spark.submit.pyFiles", "") or ""
+    return [os.path.basename(f) for f in files.split(",") if f.strip()]
 
 
 def _horovod_job_group() -> Optional[str]:
@@ -257,6 +274,11 @@ SHUTDOWN_EVENTS: Dict[int, threading.Event] = {}
 
 
 def install_shutdown_event_patch() -> None:
+    # Also: horovod.spark.run asks gloo_built(), which forks this driver to try the extension; the
+    # child's exit shuts the driver's Py4J sockets (a ConnectionResetError traceback in the log).
+    import horovod.runner.launch as launch, horovod.spark.runner as runner, horovod.torch  # noqa: E401
+    built = bool(horovod.torch.gloo_built())
+    runner.gloo_built = launch.gloo_built = lambda verbose=False: built
     import horovod.runner.gloo_run as gloo_run
     if getattr(gloo_run.register_shutdown_event, "_adanet", False):
         return

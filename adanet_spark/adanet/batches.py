@@ -1,0 +1,157 @@
+"""Where a candidate's batches come from: a split held in memory, or a stream.
+
+Both give the training loop the same three things, as :class:`~.rows.Rows`
+(features plus the frozen ensemble's contribution): ``epoch(e)``, the training
+batches of one pass; ``sample(n)``, a fixed set of up to ``n`` rows held in memory
+(intermediate validation checks, the mixture refit); and ``chunks()``, every row
+once in a fixed order (the final validation).
+
+In memory, the frozen ensemble is run once over the whole split and each epoch
+permutes the rows once, so every batch is a contiguous slice (no per-step
+gather). A stream, for data larger than the worker's memory, runs the frozen
+ensemble on each batch as it arrives.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import torch
+
+from adanet_spark.adanet.budget import StepPlan
+from adanet_spark.adanet.ensemble import INFERENCE_CHUNK, Ensemble
+from adanet_spark.adanet.protocol import BatchStream
+from adanet_spark.adanet.rows import Rows, check_inputs, frozen_rows
+from adanet_spark.adanet.subnetwork import Subnetwork
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The generator of one epoch's order: a function of (seed, epoch) alone, the same
+    contract a BatchStream gets, so nothing drawn before (weight init) changes it."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + epoch) & 0x7FFFFFFF)
+
+
+def spread(total: int, n: int) -> torch.Tensor:
+    """``n`` row positions spread evenly over ``total`` rows (all of them when n >= total).
+    Storage order may be sorted (by time, say): a prefix would not be representative."""
+    if n >= total:
+        return torch.arange(total)
+    return torch.arange(n, dtype=torch.int64) * total // n
+
+
+class MemoryRows:
+    """A split in memory (``data``: SplitData), with the frozen contributions precomputed."""
+
+    def __init__(self, data: Any, ensemble: Ensemble, candidate: Subnetwork, seed: int, shuffle: bool = True):
+        self.rows = frozen_rows(ensemble, data, candidate)
+        self.seed = seed
+        self.shuffle = shuffle
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def epoch(self, plan: StepPlan, epoch: int) -> Iterator[Rows]:
+        if self.shuffle:
+            order = torch.randperm(len(self.rows), generator=epoch_generator(self.seed, epoch))[:plan.rows]
+            rows = self.rows.take(order)
+        else:
+            rows = self.rows.slice(0, plan.rows)
+        for s in range(plan.steps_per_epoch):
+            yield rows.slice(s * plan.batch_size, (s + 1) * plan.batch_size)
+
+    def sample(self, n: int) -> Rows:
+        return self.rows if n >= len(self.rows) else self.rows.take(spread(len(self.rows), n))
+
+    def label_mean(self) -> float:
+        return float(self.rows.label.double().mean()) if len(self.rows) else 0.0
+
+    def chunks(self) -> Iterator[Rows]:
+        for i in range(0, len(self.rows), INFERENCE_CHUNK):
+            yield self.rows.slice(i, i + INFERENCE_CHUNK)
+
+
+class StreamRows:
+    """A :class:`BatchStream`, with the frozen contributions computed per batch."""
+
+    def __init__(self, name: str, stream: BatchStream, ensemble: Ensemble, candidate: Subnetwork, seed: int,
+                 rank: int = 0, size: int = 1, shuffle: bool = True):
+        self.name = name
+        self.stream = stream
+        self.ensemble = ensemble
+        self.candidate = candidate
+        self.seed = seed
+        self.rank = rank
+        self.size = size
+        self.shuffle = shuffle
+        self._samples: dict[int, Rows] = {}
+
+    def __len__(self) -> int:
+        return self.stream.num_rows(self.rank, self.size)
+
+    def epoch(self, plan: StepPlan, epoch: int) -> Iterator[Rows]:
+        batches = self.stream.batches(plan.batch_size, seed=self.seed, epoch=epoch, rank=self.rank,
+                                      size=self.size, shuffle=self.shuffle)
+        count = 0
+        for count, batch in zip(range(1, plan.steps_per_epoch + 1), batches):
+            yield self._rows(batch)
+        if count == 0:  # a stream that claims rows but yields none would loop forever
+            raise ValueError(f"split '{self.name}' yielded no batch of {plan.batch_size} rows")
+
+    def sample(self, n: int) -> Rows:
+        """The rows at the same spread-out positions as :meth:`MemoryRows.sample`: one pass
+        that keeps only those rows (the frozen ensemble runs on them alone)."""
+        if n not in self._samples:
+            wanted, start, parts = spread(len(self), n), 0, []
+            for batch in self._raw():
+                here = wanted[(wanted >= start) & (wanted < start + len(batch))] - start
+                if len(here):
+                    parts.append(frozen_rows(self.ensemble, _take(batch, here),
+                                             self.candidate))
+                start += len(batch)
+            self._samples[n] = Rows.concat(parts)
+        return self._samples[n]
+
+    def label_mean(self, rows: int = 1_000_000) -> float:
+        """The base rate, from a spread sample: a full pass of the frozen ensemble is not needed."""
+        sample = self.sample(rows)
+        return float(sample.label.double().mean()) if len(sample) else 0.0
+
+    def chunks(self) -> Iterator[Rows]:
+        for batch in self._raw():
+            yield frozen_rows(self.ensemble, batch, self.candidate)
+
+    def _raw(self) -> Iterator[Any]:
+        for batch in self.stream.batches(INFERENCE_CHUNK, seed=self.seed, rank=self.rank, size=self.size,
+                                         shuffle=False):
+            check_inputs(batch, self.candidate.arch.inputs, self.name)  # a min and a max per column
+            yield batch
+
+    def _rows(self, batch: Any) -> Rows:
+        check_inputs(batch, self.candidate.arch.inputs, self.name)
+        return frozen_rows(self.ensemble, batch, self.candidate)
+
+
+def _take(batch: Any, index: torch.Tensor) -> Any:
+    """Rows ``index`` of a SplitData, as the same kind of object."""
+    return type(batch)(batch.numeric[index], batch.categorical[index], batch.label[index])
+
+
+def row_source(name: str, split: Any, ensemble: Ensemble, candidate: Subnetwork, seed: int,
+               rank: int = 0, size: int = 1, shuffle: bool = True):
+    """Memory or stream, by what the split offers: ``load()`` means it fits in memory
+    (the executor decided), a bare :class:`BatchStream` is read batch by batch. In a
+    data-parallel group each rank takes its own share: the split's ``for_rank`` (its own
+    row groups) when it has one, else every ``size``-th row of the loaded split."""
+    if hasattr(split, "load"):
+        if size > 1 and hasattr(split, "for_rank"):
+            data = split.for_rank(rank, size).load()
+        else:
+            data = split.load()
+            data = data.shard(rank, size) if size > 1 else data
+        # Checked before the frozen ensemble reads the indices: an out-of-range one would
+        # silently read a neighbouring feature's embedding row.
+        check_inputs(data, candidate.arch.inputs, name)
+        return MemoryRows(data, ensemble, candidate, seed, shuffle)
+    stream = StreamRows(name, split, ensemble, candidate, seed, rank, size, shuffle)
+    if len(stream) == 0:
+        raise ValueError(f"split '{name}' has no rows")
+    return stream
