@@ -130,7 +130,8 @@ def run_dataset(spark, name: str, seeds: list[int], quick: bool, overrides: list
     started = time.perf_counter()
     base, sets = dataset_config(name, quick, overrides)
     table = feature_table(spark, base, reuse)
-    refs = split_refs(spark, table.name, table.spec)
+    # the same worker split cache as the jobs (pipeline/tune.py), so the timings match theirs
+    refs = split_refs(spark, table.name, table.spec, cache_max_bytes=base.training.cache_budget())
     log.info("%s: %s, %s; %s", name, table.name, table.counts, table.spec.split)
     log.info("%s: warm-up took %.1f s (untimed)", name, warm_up(spark, base, table, refs))
     per_seed: dict[str, list[dict]] = {m: [] for m in models}

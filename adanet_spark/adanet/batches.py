@@ -61,8 +61,10 @@ class MemoryRows:
     def sample(self, n: int) -> Rows:
         return self.rows if n >= len(self.rows) else self.rows.take(spread(len(self.rows), n))
 
-    def label_mean(self) -> float:
-        return float(self.rows.label.double().mean()) if len(self.rows) else 0.0
+    def label_mean(self, rows: int) -> float:
+        """The base rate over a spread sample of ``rows`` rows (all of them when fewer)."""
+        sample = self.sample(rows)
+        return float(sample.label.double().mean()) if len(sample) else 0.0
 
     def chunks(self) -> Iterator[Rows]:
         for i in range(0, len(self.rows), INFERENCE_CHUNK):
@@ -110,8 +112,8 @@ class StreamRows:
             self._samples[n] = Rows.concat(parts)
         return self._samples[n]
 
-    def label_mean(self, rows: int = 1_000_000) -> float:
-        """The base rate, from a spread sample: a full pass of the frozen ensemble is not needed."""
+    def label_mean(self, rows: int) -> float:
+        """The base rate, from a spread sample (the one the refit then reuses)."""
         sample = self.sample(rows)
         return float(sample.label.double().mean()) if len(sample) else 0.0
 

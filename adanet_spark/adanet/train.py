@@ -72,7 +72,7 @@ def train_candidate(spec: CandidateSpec, data: Mapping[str, Any], budget: TrainB
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         previous = previous if previous is not None and len(previous) else None
-        train, valid, candidate, previous = _sources(spec, data, previous, ctx, gen, seed, budget.shuffle)
+        train, valid, candidate, previous = _sources(spec, data, previous, ctx, gen, seed, budget)
         rows = int(min_over_group(len(train), ctx))
         plan = StepPlan.make(rows, budget, spec.batch_norm)
         n_total = rows * ctx.size
@@ -87,15 +87,16 @@ def train_candidate(spec: CandidateSpec, data: Mapping[str, Any], budget: TrainB
 
 
 def _sources(spec: CandidateSpec, data: Mapping[str, Any], previous: Optional[Ensemble], ctx: TrainContext,
-             gen: torch.Generator, seed: int, shuffle: bool):
+             gen: torch.Generator, seed: int, budget: TrainBudget):
     """The row sources of both splits, the candidate, and the ensemble it joins: the
     previous one, or the best bias-only ensemble (bias logit(p) of the base rate p)."""
     base = previous if previous is not None else Ensemble()
     candidate = Subnetwork(build_subnetwork_arch(spec, base.architecture), generator=gen)
-    train = row_source("train", data["train"], base, candidate, seed, ctx.rank, ctx.size, shuffle)
+    train = row_source("train", data["train"], base, candidate, seed, ctx.rank, ctx.size, budget.shuffle)
     valid = row_source("valid", data["valid"], base, candidate, seed, shuffle=False)
     if previous is None:
         # Rows do not depend on the bias (the model adds it), so they stay valid.
-        p = min(max(mean_over_group(train.label_mean(), ctx), 1e-6), 1.0 - 1e-6)
+        # From the refit's own sample: a streamed split is then read once for both, not twice.
+        p = min(max(mean_over_group(train.label_mean(budget.refit_rows), ctx), 1e-6), 1.0 - 1e-6)
         previous = Ensemble(bias=math.log(p / (1.0 - p)))
     return train, valid, candidate, previous

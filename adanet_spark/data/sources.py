@@ -11,6 +11,7 @@ from pyspark.sql.utils import AnalysisException
 
 from adanet_spark import hadoop_fs
 from adanet_spark.config import InputConfig
+from adanet_spark.data.columns import brief
 from adanet_spark.data.validation import bad, check_duplicates
 from adanet_spark.errors import BadInputError
 from adanet_spark.paths import in_repo, is_remote_or_absolute
@@ -60,7 +61,7 @@ def read_error(cfg: InputConfig, exc: AnalysisException) -> BadInputError:
         name = re.search(r"column `([^`]*)`", str(exc))
         return bad(f"duplicate column names: '{name.group(1) if name else '?'}' more than once (Spark compares "
                    f"names case-insensitively)", where, "input.path")
-    return BadInputError(f"cannot read input '{cfg.path}' as {cfg.format}: {_first_line(exc)}")
+    return BadInputError(f"cannot read input '{cfg.path}' as {cfg.format}: {brief(exc)}")
 
 
 def resolve_path(path: str) -> str:
@@ -69,7 +70,3 @@ def resolve_path(path: str) -> str:
         return path
     candidate = in_repo(path)
     return candidate if os.path.exists(candidate) else path
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
