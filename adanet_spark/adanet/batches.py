@@ -9,7 +9,9 @@ once in a fixed order (the final validation).
 In memory, the frozen ensemble is run once over the whole split and each epoch
 permutes the rows once, so every batch is a contiguous slice (no per-step
 gather). A stream, for data larger than the worker's memory, runs the frozen
-ensemble on each batch as it arrives.
+ensemble on each batch as it arrives. So does a split in memory whose frozen
+contributions would not fit (:data:`PRECOMPUTE_MAX_BYTES`): it is read as a
+:class:`MemoryStream`.
 """
 from __future__ import annotations
 
@@ -22,6 +24,13 @@ from adanet_spark.adanet.ensemble import INFERENCE_CHUNK, Ensemble
 from adanet_spark.adanet.protocol import BatchStream
 from adanet_spark.adanet.rows import Rows, check_inputs, frozen_rows
 from adanet_spark.adanet.subnetwork import Subnetwork
+
+
+# Precomputed, the frozen contributions cost 4 bytes a row for each frozen logit and
+# each hidden unit a connected candidate reads: 3 KB a row for a depth-3 candidate
+# reading width-256 layers, 49 GB over 16M rows. Above this size (or the split's own,
+# when larger) they are computed batch by batch, as for a stream.
+PRECOMPUTE_MAX_BYTES = 1 << 30
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
@@ -132,7 +141,38 @@ class StreamRows:
         return frozen_rows(self.ensemble, batch, self.candidate)
 
 
-def _take(batch: Any, index: torch.Tensor) -> Any:
+class MemoryStream:
+    """A split in memory read as a :class:`BatchStream`: shuffled by the same contract as
+    :class:`MemoryRows` (``epoch_generator(seed, epoch)``), batches gathered on demand."""
+
+    def __init__(self, data: Any):
+        self.data = data
+
+    def num_rows(self, rank: int = 0, size: int = 1) -> int:
+        return len(self.data)
+
+    def batches(self, batch_size: int, *, seed: int = 0, epoch: int = 0, rank: int = 0, size: int = 1,
+                shuffle: bool = True) -> Iterator[Any]:
+        n = len(self.data)
+        order = torch.randperm(n, generator=epoch_generator(seed, epoch)) if shuffle else None
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            yield _take(self.data, order[start:stop] if shuffle else slice(start, stop))
+
+
+def nbytes(tensors) -> int:
+    return sum(t.element_size() * t.numel() for t in tensors if t is not None)
+
+
+def precomputed_fits(data: Any, ensemble: Ensemble, candidate: Subnetwork) -> bool:
+    """Whether the frozen contributions over all of ``data`` fit :data:`PRECOMPUTE_MAX_BYTES`
+    (or the split's own size): measured on one row."""
+    probe = frozen_rows(ensemble, _take(data, slice(0, 1)), candidate)
+    frozen = len(data) * nbytes([probe.z, probe.base, *probe.extra])
+    return frozen <= max(PRECOMPUTE_MAX_BYTES, nbytes([data.numeric, data.categorical, data.label]))
+
+
+def _take(batch: Any, index: "torch.Tensor | slice") -> Any:
     """Rows ``index`` of a SplitData, as the same kind of object."""
     return type(batch)(batch.numeric[index], batch.categorical[index], batch.label[index])
 
@@ -152,6 +192,8 @@ def row_source(name: str, split: Any, ensemble: Ensemble, candidate: Subnetwork,
         # Checked before the frozen ensemble reads the indices: an out-of-range one would
         # silently read a neighbouring feature's embedding row.
         check_inputs(data, candidate.arch.inputs, name)
+        if not precomputed_fits(data, ensemble, candidate):
+            return StreamRows(name, MemoryStream(data), ensemble, candidate, seed, shuffle=shuffle)
         return MemoryRows(data, ensemble, candidate, seed, shuffle)
     stream = StreamRows(name, split, ensemble, candidate, seed, rank, size, shuffle)
     if len(stream) == 0:

@@ -4,7 +4,8 @@
   SQL, ``spec.derived``) -> :func:`adanet_spark.data.features.transform` (the
   exact Spark code that built the feature table) -> the ensemble, in a pandas UDF.
 * :func:`score_features`: rows that already hold features (a feature table's
-  split; the test AUC of a run) -> the ensemble.
+  split; the test AUC of a run) -> the ensemble, in ``mapInArrow``: Arrow batches
+  become numpy arrays with no pandas DataFrame in between.
 * :func:`sql_udf`: the UDF behind the SQL function ``adanet_score(features STRUCT)
   -> DOUBLE`` (registered by ``udfs/score.py``). The struct's fields are raw
   values named as the model's features (extra fields are ignored); the spec's
@@ -12,11 +13,13 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
+from pyspark.sql.types import DoubleType, StructField, StructType
 
 from adanet_spark.data.derived import add_derived
 from adanet_spark.data.features import transform
@@ -24,15 +27,18 @@ from adanet_spark.data.spec import FeatureSpec
 from adanet_spark.errors import BadInputError
 from adanet_spark.scoring.cache import ModelHandle, cached_model, handle
 from adanet_spark.scoring.transform import (check_schema, derived_feature_error, predict,
-                                            probabilities_from_features, transform_pandas)
+                                            probabilities_from_arrow, transform_pandas)
 
 
-def features_udf(h: ModelHandle):
-    """``STRUCT<features in the feature-table layout> -> DOUBLE`` for the model of ``h``."""
-    @pandas_udf("double")
-    def adanet_features_score(features: pd.DataFrame) -> pd.Series:
+def arrow_scorer(h: ModelHandle, keep: Sequence[str], output: str):
+    """The ``mapInArrow`` function: each batch's ``keep`` columns as they are, plus ``output``."""
+    keep = list(keep)
+
+    def adanet_features_score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         ensemble, spec = cached_model(h)
-        return pd.Series(probabilities_from_features(ensemble, spec, features))
+        for batch in batches:
+            p = pa.array(probabilities_from_arrow(ensemble, spec, batch), type=pa.float64())
+            yield pa.RecordBatch.from_arrays([batch.column(k) for k in keep] + [p], names=keep + [output])
 
     return adanet_features_score
 
@@ -60,10 +66,10 @@ def sql_udf(spark, saved):
 
 def score_features(spark, saved, df, keep: Sequence[str] = (), output: str = "probability"):
     """Score a DataFrame in the feature-table layout (e.g. a split of the feature table)."""
-    spec = saved.spec
-    udf = features_udf(handle(spark, saved))
-    cols = [F.col(f"`{c}`") for c in spec.feature_names]
-    return df.select(*[F.col(f"`{k}`") for k in keep], udf(F.struct(*cols)).alias(output))
+    names = list(dict.fromkeys([*keep, *saved.spec.feature_names]))  # a kept column may be a feature
+    schema = StructType([df.schema[k] for k in keep] + [StructField(output, DoubleType())])
+    return (df.select(*[F.col(f"`{c}`") for c in names])
+            .mapInArrow(arrow_scorer(handle(spark, saved), keep, output), schema))
 
 
 def add_model_derived(df, spec: FeatureSpec, source: str, uri: str):

@@ -28,14 +28,17 @@ def predict(ensemble, numeric: np.ndarray, categorical: np.ndarray) -> np.ndarra
     return np.asarray(p, dtype=np.float64)
 
 
-def probabilities_from_features(ensemble, spec: FeatureSpec, pdf: pd.DataFrame) -> np.ndarray:
-    """Rows already transformed (feature-table layout) -> P(label = 1)."""
-    n = len(pdf)
-    numeric = (pdf[spec.numeric_names].to_numpy(dtype=np.float32) if spec.numeric_names
-               else np.zeros((n, 0), np.float32))
-    categorical = (pdf[spec.categorical_names].to_numpy(dtype=np.int64) if spec.categorical_names
-                   else np.zeros((n, 0), np.int64))
-    return predict(ensemble, numeric, categorical)
+def _stack(batch, names: Sequence[str], dtype) -> np.ndarray:
+    if not names:
+        return np.zeros((batch.num_rows, 0), dtype)
+    return np.column_stack([batch.column(n).to_numpy(zero_copy_only=False) for n in names]).astype(dtype, copy=False)
+
+
+def probabilities_from_arrow(ensemble, spec: FeatureSpec, batch) -> np.ndarray:
+    """A pyarrow RecordBatch in the feature-table layout -> P(label = 1), with no pandas
+    in between (the Arrow columns become numpy arrays without a copy where they can)."""
+    return predict(ensemble, _stack(batch, spec.numeric_names, np.float32),
+                   _stack(batch, spec.categorical_names, np.int64))
 
 
 # -- the transformation in pandas (SQL function path) --------------------------------

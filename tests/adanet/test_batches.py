@@ -280,3 +280,17 @@ def test_streamed_and_in_memory_check_the_same_validation_rows(small):
     everything = train_candidate(SPEC, small, BUDGET, seed=3)
     assert memory.checks != everything.checks  # a sample of 100 rows, not all 300
     assert_same_candidate(memory, streamed, 1e-5)
+
+
+def test_frozen_contributions_too_big_to_precompute_are_computed_per_batch_to_the_same_candidate(
+        small, first, monkeypatch):
+    """A connected candidate on a large split: its frozen inputs would not fit, so the split
+    in memory is read as a stream, and the candidate is the one precomputing would give."""
+    precomputed = train_candidate(DEEPER, small, BUDGET, previous=first, seed=4)
+    deeper = Subnetwork(build_subnetwork_arch(DEEPER, first.architecture), generator=torch.Generator())
+    assert isinstance(row_source("train", small["train"], first, deeper, 4), MemoryRows)
+    monkeypatch.setattr(batches, "PRECOMPUTE_MAX_BYTES", 0)
+    per_batch = row_source("train", small["train"], first, deeper, 4)
+    assert isinstance(per_batch, StreamRows) and isinstance(per_batch.stream, batches.MemoryStream)
+    assert isinstance(source(small["train"]), MemoryRows)  # nothing frozen to precompute: as before
+    assert_same_candidate(precomputed, train_candidate(DEEPER, small, BUDGET, previous=first, seed=4), 1e-5)

@@ -3,13 +3,14 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from pyspark.sql import types as T
 
 from adanet_spark.data import features
 from adanet_spark.data.spec import CategoricalFeature, FeatureSpec, NumericFeature
 from adanet_spark.errors import BadInputError
-from adanet_spark.scoring.transform import (category_index, check_schema, predict, probabilities_from_features,
+from adanet_spark.scoring.transform import (category_index, check_schema, predict, probabilities_from_arrow,
                                             spark_string, transform_pandas)
 from tests.scoring.tiny_model import SPEC as TINY, tiny_ensemble
 
@@ -43,12 +44,12 @@ def test_category_index_unseen_and_null_share_index_zero():
     assert category_index(pd.Series([True, None, False]), ("false", "true")).tolist() == [2, 0, 1]
 
 
-def test_predict_from_features_equals_predict_on_arrays():
+def test_predict_from_arrow_equals_predict_on_arrays():
     ens = tiny_ensemble()
     rng = np.random.default_rng(0)
     pdf = pd.DataFrame({"x": rng.normal(size=6), "z": rng.normal(size=6), "xz": rng.normal(size=6),
                         "color": [0, 1, 2, 3, 1, 0]})
-    p = probabilities_from_features(ens, TINY, pdf)
+    p = probabilities_from_arrow(ens, TINY, pa.RecordBatch.from_pandas(pdf, preserve_index=False))
     assert p.dtype == np.float64 and p.shape == (6,) and ((p > 0) & (p < 1)).all()
     expected = predict(ens, pdf[["x", "z", "xz"]].to_numpy(np.float32), pdf[["color"]].to_numpy(np.int64))
     assert np.array_equal(p, expected)
