@@ -111,14 +111,20 @@ class StreamRows:
         """The rows at the same spread-out positions as :meth:`MemoryRows.sample`: one pass
         that keeps only those rows (the frozen ensemble runs on them alone)."""
         if n not in self._samples:
-            wanted, start, parts = spread(len(self), n), 0, []
+            wanted, start, picked, at = spread(len(self), n), 0, None, 0
             for batch in self._raw():
                 here = wanted[(wanted >= start) & (wanted < start + len(batch))] - start
                 if len(here):
-                    parts.append(frozen_rows(self.ensemble, _take(batch, here),
-                                             self.candidate))
+                    # Into tensors allocated once: small survivors of every chunk would
+                    # keep the allocator from reusing the chunks' memory (the RSS grows).
+                    picked = _empty(batch, len(wanted)) if picked is None else picked
+                    for dst, src in zip(_fields(picked), _fields(batch)):
+                        dst[at:at + len(here)] = src[here]
+                    at += len(here)
                 start += len(batch)
-            self._samples[n] = Rows.concat(parts)
+            if picked is None:
+                raise ValueError(f"split '{self.name}' yielded no rows")
+            self._samples[n] = frozen_rows(self.ensemble, _take(picked, slice(0, at)), self.candidate)
         return self._samples[n]
 
     def label_mean(self, rows: int) -> float:
@@ -170,6 +176,15 @@ def precomputed_fits(data: Any, ensemble: Ensemble, candidate: Subnetwork) -> bo
     probe = frozen_rows(ensemble, _take(data, slice(0, 1)), candidate)
     frozen = len(data) * nbytes([probe.z, probe.base, *probe.extra])
     return frozen <= max(PRECOMPUTE_MAX_BYTES, nbytes([data.numeric, data.categorical, data.label]))
+
+
+def _fields(batch: Any) -> tuple:
+    return batch.numeric, batch.categorical, batch.label
+
+
+def _empty(batch: Any, rows: int) -> Any:
+    """``rows`` uninitialised rows of the same kind, dtypes and widths as ``batch``."""
+    return type(batch)(*(t.new_empty((rows, *t.shape[1:])) for t in _fields(batch)))
 
 
 def _take(batch: Any, index: "torch.Tensor | slice") -> Any:

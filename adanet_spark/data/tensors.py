@@ -160,6 +160,9 @@ def _read_arrow(pieces: Iterable[Piece], spec: FeatureSpec) -> Iterator[ArrowRow
     columns = _columns(spec)
     for piece in pieces:
         yield ArrowRows(row_groups.read_piece(piece, columns), spec)
+        # The consumer has copied the rows out: hand the freed Arrow pages back now, or
+        # jemalloc keeps them and a streaming worker's RSS grows with the rows it reads.
+        pa.default_memory_pool().release_unused()
 
 
 def _buffer(pieces: Sequence[Piece], spec: FeatureSpec, batch_size: int, buffer_rows: int,
