@@ -10,7 +10,7 @@ Each size runs in a fresh driver process (``--phase``), so its peak RSS is its o
 4. a short AdaNet search (``--iterations``, public ``AdaNetSearch`` on the job's
    executor, splits cached or streamed by ``training.cache_max_bytes``): wall time,
    test AUC, and logistic regression (the baselines' Spark ML one) on the same splits;
-5. scoring: the Spark UDF over the test split (rows/s per core) against in-process
+5. scoring: Spark's ``score_features`` over the test split (rows/s per core) against in-process
    torch scoring of the same ensemble on one thread;
 6. candidate training throughput and peak RSS in a fresh worker process
    (``--train-probe``: what a worker runs, ``split_cache.cached`` then

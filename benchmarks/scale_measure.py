@@ -152,7 +152,8 @@ def measure_search(spark, cfg, table, refs) -> tuple[dict, Any]:
 
 
 def scoring_throughput(spark, ensemble, table, test_ref, torch_rows: int) -> dict:
-    """Rows/s of the Spark scoring UDF over the test split, per core, against in-process
+    """Rows/s of Spark scoring (``score_features``: the ensemble in ``mapInArrow``, the path of
+    every test AUC and of jobs/score.py) over the test split, per core, against in-process
     torch scoring of the same ensemble on one thread (best of 2 and of 3 runs)."""
     if ensemble is None:
         return {"error": "no ensemble to score: the search did not complete"}
