@@ -4,10 +4,6 @@ PY := .venv/bin/python
 MAIN_JOB ?= jobs/nightly.py
 MAIN_CONF ?= conf/flights.yaml
 PYTEST_ARGS ?= -q
-# Two test processes, each test file whole in one (its module and session fixtures: one
-# Spark session per process, the standalone cluster once). Most of the suite waits on
-# JVMs, subprocesses and leases rather than computing, so two halve its wall time on 2 cores.
-TEST_WORKERS ?= 2
 
 .PHONY: setup run test prepare bench-throughput bench-stragglers bench-headline bench-scale clean
 
@@ -21,7 +17,7 @@ prepare: setup
 	./spark-submit.sh jobs/prepare_features.py --conf $(MAIN_CONF) $(ARGS)
 
 test: setup
-	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 bench-throughput: setup
 	$(PY) benchmarks/train_throughput.py $(ARGS)

@@ -95,22 +95,27 @@ def run_phase(args) -> dict:
     raw = raw_data(spark, args, rows)
     say(label, f"raw rows at {raw['path']} ({'reused' if raw['reused'] else 'generated'})")
     cfg = job_config(args, label, raw["path"])
-    table, prep = prepare(spark, cfg)
+    with monitor.window("prepare"):
+        table, prep = prepare(spark, cfg)
     say(label, f"prepared {table.name}: {prep['wall_s']} s, {prep['spark_jobs']} Spark jobs")
     refs = split_refs(spark, table.name, table.spec, cache_max_bytes=cfg.training.cache_budget())
-    bayes, test_rows = synthetic.bayes_auc(spark, raw["path"], table.name)
+    with monitor.window("bayes"):
+        bayes, test_rows = synthetic.bayes_auc(spark, raw["path"], table.name)
     out = {"rows": rows, "label": label, "raw": raw, "prepare": prep, "layout": split_layout(refs),
            "bayes_test_auc": round(bayes, 5), "test_rows": test_rows}
     say(label, f"Bayes test AUC {bayes:.4f}; train split {out['layout']['train']['decision']}; searching")
     with monitor.window("search"):
         out["search"], ensemble = measure_search(spark, cfg, table, refs)
     say(label, f"search: {out['search']}")
-    out["lr"] = measure_lr(spark, cfg, table)
+    with monitor.window("lr"):
+        out["lr"] = measure_lr(spark, cfg, table)
     say(label, f"logistic regression: {out['lr']}")
-    out["scoring"] = scoring_throughput(spark, ensemble, table, refs["test"], args.score_rows)
+    with monitor.window("scoring"):
+        out["scoring"] = scoring_throughput(spark, ensemble, table, refs["test"], args.score_rows)
     say(label, f"scoring: {out['scoring']}")
     spark.stop()
-    out["train"] = run_probes(args, refs)
+    with monitor.window("probes"):
+        out["train"] = run_probes(args, refs)
     say(label, f"training probes: {out['train']}")
     out["driver"] = monitor.stop()
     return out

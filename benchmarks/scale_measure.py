@@ -35,7 +35,7 @@ class RssMonitor:
 
     def __init__(self, every_s: float = 0.5):
         self.every_s = every_s
-        self.peaks = {"jvm_mb": 0.0, "worker_mb": 0.0}
+        self.peaks = {"jvm_mb": 0.0, "worker_mb": 0.0, "python_mb": 0.0}
         self.windows: dict = {}
         self._open: dict = {}
         self._stop = threading.Event()
@@ -48,7 +48,8 @@ class RssMonitor:
         import psutil
         me = psutil.Process()
         while not self._stop.is_set():
-            jvm, worker = 0.0, 0.0
+            # This process too, sampled: ru_maxrss has its peak but not when it was reached.
+            jvm, worker, python = 0.0, 0.0, me.memory_info().rss / MB
             for child in me.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
                     rss = child.memory_info().rss / MB
@@ -59,12 +60,13 @@ class RssMonitor:
             for peaks in [self.peaks, *self._open.values()]:
                 peaks["jvm_mb"] = max(peaks["jvm_mb"], jvm)
                 peaks["worker_mb"] = max(peaks["worker_mb"], worker)
+                peaks["python_mb"] = max(peaks["python_mb"], python)
             self._stop.wait(self.every_s)
 
     @contextlib.contextmanager
     def window(self, name: str) -> Iterator[None]:
         """Peaks of the children while the block runs, kept under ``name``."""
-        self._open[name] = {"jvm_mb": 0.0, "worker_mb": 0.0}
+        self._open[name] = {"jvm_mb": 0.0, "worker_mb": 0.0, "python_mb": 0.0}
         try:
             yield
         finally:
