@@ -11,7 +11,8 @@ Each size runs in a fresh driver process (``--phase``), so its peak RSS is its o
    executor, splits cached or streamed by ``training.cache_max_bytes``): wall time,
    test AUC, and logistic regression (the baselines' Spark ML one) on the same splits;
 5. scoring: Spark's ``score_features`` over the test split (rows/s per core) against in-process
-   torch scoring of the same ensemble on one thread;
+   torch scoring of the same ensemble on one thread, in a fresh process (``--torch-score``):
+   the rows that reference holds are the benchmark's, not the driver's;
 6. candidate training throughput and peak RSS in a fresh worker process
    (``--train-probe``: what a worker runs, ``split_cache.cached`` then
    ``train_candidate``), streamed and cached alternately on the same candidate.
@@ -34,11 +35,11 @@ import time
 # _common first: it puts the repository on sys.path for adanet_spark
 from _common import OUT_DIR, REPO_ROOT, command_line, parser, spark_environment, write_json, write_section
 from scale_measure import (RssMonitor, brief, count_jobs, label_of, measure_search, scoring_throughput,
-                           split_layout, train_probe)
+                           split_layout, torch_scoring, train_probe)
 
 JSON_PATH = os.path.join(OUT_DIR, "scale.json")
 BENCH_DIR = os.path.join(REPO_ROOT, "build", "bench_scale")
-PHASE, PROBE = "PHASE ", "PROBE "
+PHASE, PROBE, TORCH = "PHASE ", "PROBE ", "TORCH "
 
 
 def say(label: str, message: str) -> None:
@@ -111,7 +112,8 @@ def run_phase(args) -> dict:
         out["lr"] = measure_lr(spark, cfg, table)
     say(label, f"logistic regression: {out['lr']}")
     with monitor.window("scoring"):
-        out["scoring"] = scoring_throughput(spark, ensemble, table, refs["test"], args.score_rows)
+        out["scoring"] = scoring_throughput(spark, ensemble, table,
+                                            lambda: torch_reference(ensemble, refs["test"], args.score_rows))
     say(label, f"scoring: {out['scoring']}")
     spark.stop()
     with monitor.window("probes"):
@@ -145,6 +147,15 @@ def run_probes(args, refs) -> dict:
     return runs
 
 
+def torch_reference(ensemble, test_ref, rows: int) -> dict:
+    """In-process torch scoring of ``ensemble`` (scale_measure.torch_scoring), in a fresh process."""
+    path = os.path.join(BENCH_DIR, "scoring_ensemble.bin")
+    with open(path, "wb") as f:
+        f.write(ensemble.to_bytes())
+    spec = {"test": list(test_ref.paths), "spec_json": test_ref.spec_json, "ensemble": path, "rows": rows}
+    return run_child(["--torch-score", json.dumps(spec)], TORCH)
+
+
 def run_child(extra: list, tag: str, timeout_s: int = 7200) -> dict:
     """This script in a fresh process; its result is the JSON on the line tagged ``tag``."""
     cmd = [sys.executable, os.path.abspath(__file__), *extra]
@@ -172,12 +183,16 @@ def main() -> None:
                probe_steps=1500, probe_repeats=2, probe_threads=1, batch_size=1024, driver_memory="6g",
                phase=0)
     p.add_argument("--train-probe", default="", help=argparse.SUPPRESS)  # internal: one worker, JSON
+    p.add_argument("--torch-score", default="", help=argparse.SUPPRESS)  # internal: the scoring reference
     args = p.parse_args()
     os.environ.setdefault("SPARK_MASTER", f"local[{(os.cpu_count() or 1) + 1}]")  # + the driver's slot
     spark_environment(driver_memory=args.driver_memory)
     os.makedirs(BENCH_DIR, exist_ok=True)
     if args.train_probe:
         print(PROBE + json.dumps(train_probe(json.loads(args.train_probe))), flush=True)
+        return
+    if args.torch_score:
+        print(TORCH + json.dumps(torch_scoring(json.loads(args.torch_score))), flush=True)
         return
     if args.phase:
         print(PHASE + json.dumps(run_phase(args), default=str), flush=True)

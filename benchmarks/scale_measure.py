@@ -9,7 +9,7 @@ import os
 import resource
 import threading
 import time
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 MB = 2 ** 20
 STREAMING_HINT = ("the core does not train on a streamed split yet (the split cache streams splits over "
@@ -153,10 +153,12 @@ def measure_search(spark, cfg, table, refs) -> tuple[dict, Any]:
             "valid_auc": [round(float(h.get("valid_auc", float("nan"))), 5) for h in search.history_]}, search.ensemble_
 
 
-def scoring_throughput(spark, ensemble, table, test_ref, torch_rows: int) -> dict:
+def scoring_throughput(spark, ensemble, table, torch_rate: Callable[[], dict]) -> dict:
     """Rows/s of Spark scoring (``score_features``: the ensemble in ``mapInArrow``, the path of
     every test AUC and of jobs/score.py) over the test split, per core, against in-process
-    torch scoring of the same ensemble on one thread (best of 2 and of 3 runs)."""
+    torch scoring of the same ensemble on one thread (best of 2 and of 3 runs). ``torch_rate()``
+    gives the latter (``torch_scoring``), run in its own process by scale.py: the rows it
+    holds are the benchmark's reference, not the job's, and must not count as the driver's."""
     if ensemble is None:
         return {"error": "no ensemble to score: the search did not complete"}
     from pyspark.sql import functions as F
@@ -172,17 +174,33 @@ def scoring_throughput(spark, ensemble, table, test_ref, torch_rows: int) -> dic
         t0 = time.perf_counter()
         rows = scored.agg(F.count("*").alias("n"), F.sum("probability").alias("s")).first()["n"]
         udf_s.append(time.perf_counter() - t0)
-    torch_rate, n = torch_scoring(ensemble, test_ref, torch_rows)
+    reference = torch_rate()
+    if "error" in reference:
+        return {"udf_rows": rows, "udf_s": [round(s, 2) for s in udf_s], "error": reference["error"]}
+    n, torch_rate_value = reference["rows"], reference["rows_per_s"]
     udf_rate = rows / min(udf_s)
     return {"udf_rows": rows, "udf_s": [round(s, 2) for s in udf_s], "cores": cores,
             "udf_rows_per_s": round(udf_rate), "udf_rows_per_s_per_core": round(udf_rate / cores),
-            "torch_rows": n, "torch_rows_per_s": round(torch_rate),
-            "udf_vs_torch_per_core": round(udf_rate / cores / torch_rate, 3)}
+            "torch_rows": n, "torch_rows_per_s": round(torch_rate_value),
+            "udf_vs_torch_per_core": round(udf_rate / cores / torch_rate_value, 3)}
 
 
-def torch_scoring(ensemble, test_ref, rows: int) -> tuple[float, int]:
+def torch_scoring(spec: dict) -> dict:
     """Rows/s of ``ensemble.predict_proba`` on one thread, on the test split's first ``rows`` rows
-    (read as one batch in storage order: only the row groups that hold them)."""
+    (read as one batch in storage order: only the row groups that hold them), in this fresh
+    process. ``spec``: the test split's files and feature spec, the saved ensemble's path."""
+    import torch
+
+    from adanet_spark.adanet.ensemble import Ensemble
+    from adanet_spark.data.tensors import ParquetSplit
+    with open(spec["ensemble"], "rb") as f:
+        ensemble = Ensemble.from_bytes(f.read())
+    test_ref = ParquetSplit(tuple(spec["test"]), spec["spec_json"])
+    rate, n = _torch_rate(ensemble, test_ref, spec["rows"])
+    return {"rows_per_s": rate, "rows": n, "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def _torch_rate(ensemble, test_ref, rows: int) -> tuple[float, int]:
     import torch
     batch = next(iter(test_ref.batches(rows, shuffle=False)))
     saved_threads = torch.get_num_threads()
