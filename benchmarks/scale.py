@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -76,7 +77,15 @@ def raw_data(spark, args, rows: int) -> dict:
 
 def prepare(spark, cfg) -> tuple:
     """The feature table, timed, with the Spark jobs its preparation ran."""
+    from adanet_spark import catalog
     from adanet_spark.data import feature_table
+    # A fresh table at each size: Delta checkpoints its log every 10 commits, and the run
+    # that crosses one writes and reads it (5-6 more Spark jobs, whatever the rows).
+    database, name = feature_table.table_name(cfg)
+    spark.sql(f"DROP TABLE IF EXISTS {database}.{name}")  # registered by path: files stay
+    path = catalog.table_path(cfg.output.warehouse, database, name)
+    if os.path.exists(path):
+        shutil.rmtree(path)
     t0 = time.perf_counter()
     with count_jobs(spark.sparkContext, "bench-scale-prepare") as jobs:
         table = feature_table.build(spark, cfg)
