@@ -60,3 +60,19 @@ def test_a_part_that_did_not_run_is_reported_not_measured():
     md = scale_report.render_md(r)
     assert "| 20 / 25 | equal | **not met** |" in md and "not measured" in md
     assert "Parts that did not run:" in md
+
+
+def test_jobs_are_compared_by_call_site_without_sparks_unattributed_ones():
+    sites = {"collect at adanet_spark/data/statistics.py:71": 10, "save at NativeMethodAccessorImpl.java:0": 1}
+    small = phase(2_000_000, 500.0, 13, 60.0, 100, 110)
+    large = phase(20_000_000, 550.0, 12, 300.0, 90, 100)
+    small["prepare"]["jobs_by_call_site"] = {**sites, "(forgotten)": 2}
+    large["prepare"]["jobs_by_call_site"] = {**sites, "(forgotten)": 1}
+    r = scale_report.summarise({"2M": small, "20M": large}, ARGS, "cmd", 1.0)
+    assert r["prepare_spark_jobs"] == {"2M": 13, "20M": 12}  # the totals stay as measured
+    assert r["prepare_spark_jobs_by_site"] == {"2M": sites, "20M": sites}
+    md = scale_report.render_md(r)
+    assert "| 11 / 11 | equal | met |" in md and "| 13 / 12 | (shown) |" in md
+    large["prepare"]["jobs_by_call_site"] = {**sites, "collect at adanet_spark/data/statistics.py:71": 11}
+    md = scale_report.render_md(scale_report.summarise({"2M": small, "20M": large}, ARGS, "cmd", 1.0))
+    assert "| 11 / 12 | equal | **not met** |" in md  # a site that runs more jobs on more rows
