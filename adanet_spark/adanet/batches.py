@@ -47,6 +47,11 @@ def spread(total: int, n: int) -> torch.Tensor:
     return torch.arange(n, dtype=torch.int64) * total // n
 
 
+def label_mean(sample: Rows) -> float:
+    """The base rate of a (spread) sample of rows."""
+    return float(sample.label.double().mean()) if len(sample) else 0.0
+
+
 class MemoryRows:
     """A split in memory (``data``: SplitData), with the frozen contributions precomputed."""
 
@@ -71,9 +76,7 @@ class MemoryRows:
         return self.rows if n >= len(self.rows) else self.rows.take(spread(len(self.rows), n))
 
     def label_mean(self, rows: int) -> float:
-        """The base rate over a spread sample of ``rows`` rows (all of them when fewer)."""
-        sample = self.sample(rows)
-        return float(sample.label.double().mean()) if len(sample) else 0.0
+        return label_mean(self.sample(rows))
 
     def chunks(self) -> Iterator[Rows]:
         for i in range(0, len(self.rows), INFERENCE_CHUNK):
@@ -81,11 +84,13 @@ class MemoryRows:
 
 
 class StreamRows:
-    """A :class:`BatchStream`, with the frozen contributions computed per batch."""
+    """A :class:`BatchStream`, with the frozen contributions computed per batch. Each batch is
+    checked as it arrives, unless ``checked`` says the whole split already was."""
 
     def __init__(self, name: str, stream: BatchStream, ensemble: Ensemble, candidate: Subnetwork, seed: int,
-                 rank: int = 0, size: int = 1, shuffle: bool = True):
+                 rank: int = 0, size: int = 1, shuffle: bool = True, checked: bool = False):
         self.name = name
+        self.checked = checked
         self.stream = stream
         self.ensemble = ensemble
         self.candidate = candidate
@@ -128,9 +133,7 @@ class StreamRows:
         return self._samples[n]
 
     def label_mean(self, rows: int) -> float:
-        """The base rate, from a spread sample (the one the refit then reuses)."""
-        sample = self.sample(rows)
-        return float(sample.label.double().mean()) if len(sample) else 0.0
+        return label_mean(self.sample(rows))  # the sample the refit then reuses
 
     def chunks(self) -> Iterator[Rows]:
         for batch in self._raw():
@@ -139,12 +142,17 @@ class StreamRows:
     def _raw(self) -> Iterator[Any]:
         for batch in self.stream.batches(INFERENCE_CHUNK, seed=self.seed, rank=self.rank, size=self.size,
                                          shuffle=False):
-            check_inputs(batch, self.candidate.arch.inputs, self.name)  # a min and a max per column
+            self._check(batch)
             yield batch
 
     def _rows(self, batch: Any) -> Rows:
-        check_inputs(batch, self.candidate.arch.inputs, self.name)
+        self._check(batch)
         return frozen_rows(self.ensemble, batch, self.candidate)
+
+
+    def _check(self, batch: Any) -> None:
+        if not self.checked:
+            check_inputs(batch, self.candidate.arch.inputs, self.name)  # a min and a max per column
 
 
 class MemoryStream:
@@ -208,7 +216,7 @@ def row_source(name: str, split: Any, ensemble: Ensemble, candidate: Subnetwork,
         # silently read a neighbouring feature's embedding row.
         check_inputs(data, candidate.arch.inputs, name)
         if not precomputed_fits(data, ensemble, candidate):
-            return StreamRows(name, MemoryStream(data), ensemble, candidate, seed, shuffle=shuffle)
+            return StreamRows(name, MemoryStream(data), ensemble, candidate, seed, shuffle=shuffle, checked=True)
         return MemoryRows(data, ensemble, candidate, seed, shuffle)
     stream = StreamRows(name, split, ensemble, candidate, seed, rank, size, shuffle)
     if len(stream) == 0:

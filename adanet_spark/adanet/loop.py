@@ -21,9 +21,11 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from adanet_spark.adanet.budget import StepPlan, TrainBudget
 from adanet_spark.adanet.collectives import allreduce_grads, mean_over_group, sync_buffers, synced
+from adanet_spark.adanet.ensemble import FORWARD_CHUNK
 from adanet_spark.adanet.objective import bce
 from adanet_spark.adanet.protocol import TrainContext
 from adanet_spark.adanet.rows import Rows
@@ -86,10 +88,14 @@ def make_optimizer(model: GrownModel, lr: float, budget: TrainBudget) -> torch.o
 
 @torch.no_grad()
 def validation_loss(model: GrownModel, rows: Rows) -> float:
+    """Mean BCE over ``rows``, run ``FORWARD_CHUNK`` rows at a time (see there: about 2x faster)."""
     model.eval()
-    loss = float(bce(model(rows), rows.label))
+    total = 0.0
+    for i in range(0, len(rows), FORWARD_CHUNK):
+        part = rows.slice(i, i + FORWARD_CHUNK)
+        total += float(F.binary_cross_entropy_with_logits(model(part), part.label, reduction="sum"))
     model.train()
-    return loss
+    return total / max(len(rows), 1)
 
 
 def fit_candidate(model: GrownModel, train: Any, valid: Any, lr: float, budget: TrainBudget, plan: StepPlan,

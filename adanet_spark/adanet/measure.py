@@ -14,7 +14,7 @@ import torch
 
 from adanet_spark.adanet.budget import StepPlan, TrainBudget
 from adanet_spark.adanet.collectives import mean_over_group
-from adanet_spark.adanet.ensemble import INFERENCE_CHUNK, Ensemble
+from adanet_spark.adanet.ensemble import FORWARD_CHUNK, Ensemble
 from adanet_spark.adanet.ensembler import Ensembler
 from adanet_spark.adanet.loop import FitReport, GrownModel
 from adanet_spark.adanet.metrics import roc_auc
@@ -38,10 +38,10 @@ class Grown:
 @torch.no_grad()
 def subnetwork_logits(model: GrownModel, rows: Rows) -> torch.Tensor:
     """[N, J+1]: the frozen subnetworks' logits and the trained candidate's, the candidate
-    run ``INFERENCE_CHUNK`` rows at a time (a refit sample is up to 200k rows)."""
+    run ``FORWARD_CHUNK`` rows at a time (a refit sample is up to 200k rows)."""
     parts = []
-    for i in range(0, len(rows), INFERENCE_CHUNK):
-        part = rows.slice(i, i + INFERENCE_CHUNK)
+    for i in range(0, len(rows), FORWARD_CHUNK):
+        part = rows.slice(i, i + FORWARD_CHUNK)
         extra = part.extra if part.connected else None
         parts.append(model.candidate(part.numeric, part.categorical, extra))
     logits = torch.cat(parts) if parts else rows.z.new_zeros(0)

@@ -17,7 +17,7 @@ from typing import Optional
 import torch
 
 from adanet_spark.adanet.architecture import InputSpec
-from adanet_spark.adanet.ensemble import INFERENCE_CHUNK, Ensemble
+from adanet_spark.adanet.ensemble import FORWARD_CHUNK, Ensemble
 from adanet_spark.adanet.protocol import SplitData
 from adanet_spark.adanet.subnetwork import Subnetwork
 
@@ -86,9 +86,9 @@ def frozen_rows(ensemble: Ensemble, data: SplitData, candidate: Subnetwork) -> R
     numeric = data.numeric.contiguous()
     categorical = data.categorical.contiguous()
     zs, extras = [], []
-    for i in range(0, numeric.shape[0], INFERENCE_CHUNK):
-        z, hiddens = ensemble.subnetwork_outputs(numeric[i:i + INFERENCE_CHUNK],
-                                                 categorical[i:i + INFERENCE_CHUNK])
+    for i in range(0, numeric.shape[0], FORWARD_CHUNK):
+        z, hiddens = ensemble.subnetwork_outputs(numeric[i:i + FORWARD_CHUNK],
+                                                 categorical[i:i + FORWARD_CHUNK])
         zs.append(z)
         extras.append(candidate.gather_extra(hiddens))
     z = torch.cat(zs)

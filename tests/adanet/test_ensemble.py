@@ -95,5 +95,5 @@ def test_chunked_inference_matches_one_pass(monkeypatch):
     from adanet_spark.adanet import ensemble as ensemble_mod
     ens = _grown_ensemble()
     d = parity_data(50, 3)
-    monkeypatch.setattr(ensemble_mod, "INFERENCE_CHUNK", 7)  # 50 rows: 8 chunks, the last one short
+    monkeypatch.setattr(ensemble_mod, "FORWARD_CHUNK", 7)  # 50 rows: 8 chunks, the last one short
     torch.testing.assert_close(ens.predict_logits(d), ens(d.numeric, d.categorical))

@@ -203,3 +203,15 @@ def test_a_nan_loss_raises_candidate_diverged_with_the_step(data):
     bad.numeric[5, 0] = math.nan  # a feature pipeline that let a NaN through
     with pytest.raises(CandidateDiverged, match="at step"):
         train_candidate(spec(), {"train": bad, "valid": data["valid"]}, BUDGET, seed=1)
+
+
+def test_validation_loss_in_chunks_is_the_mean_over_every_row(data, monkeypatch):
+    model, _, valid = setup_fit(data)
+    with torch.no_grad():
+        model.candidate.head.weight.normal_(0.0, 1.0)  # a non-zero head: the rows differ
+    rows = valid.sample(10 ** 6)
+    with torch.no_grad():
+        whole = float(bce(model(rows), rows.label))
+    monkeypatch.setattr(loop, "FORWARD_CHUNK", 7)  # 500 rows: 72 chunks, the last one short
+    assert validation_loss(model, rows) == pytest.approx(whole, rel=1e-6)
+    assert model.training  # back in training mode after the check
