@@ -149,7 +149,6 @@ class StreamRows:
         self._check(batch)
         return frozen_rows(self.ensemble, batch, self.candidate)
 
-
     def _check(self, batch: Any) -> None:
         if not self.checked:
             check_inputs(batch, self.candidate.arch.inputs, self.name)  # a min and a max per column

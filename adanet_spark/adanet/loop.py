@@ -21,7 +21,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from adanet_spark.adanet.budget import StepPlan, TrainBudget
 from adanet_spark.adanet.collectives import allreduce_grads, mean_over_group, sync_buffers, synced
@@ -93,7 +92,7 @@ def validation_loss(model: GrownModel, rows: Rows) -> float:
     total = 0.0
     for i in range(0, len(rows), FORWARD_CHUNK):
         part = rows.slice(i, i + FORWARD_CHUNK)
-        total += float(F.binary_cross_entropy_with_logits(model(part), part.label, reduction="sum"))
+        total += float(bce(model(part), part.label)) * len(part)  # a mean per chunk, weighted
     model.train()
     return total / max(len(rows), 1)
 
