@@ -36,17 +36,20 @@ class PiecewiseLinear(nn.Module):
                 first.append(t == 1)
                 last.append(t == len(edges) - 1)
         self.out_extra = len(lower)
+        scale = torch.tensor(width, dtype=torch.float64).reciprocal()
         self.register_buffer("feature", torch.tensor(feature, dtype=torch.int64), persistent=False)
-        self.register_buffer("lower", torch.tensor(lower, dtype=torch.float32), persistent=False)
-        self.register_buffer("width", torch.tensor(width, dtype=torch.float32), persistent=False)
+        # (x - lower) / width as one fused x * scale + shift: a training step runs this on
+        # every row, and each elementwise pass over [batch, bins] costs as much as a small matmul.
+        self.register_buffer("scale", scale.float(), persistent=False)
+        self.register_buffer("shift", (-torch.tensor(lower, dtype=torch.float64) * scale).float(), persistent=False)
         self.register_buffer("floor", torch.tensor([-math.inf if f else 0.0 for f in first]), persistent=False)
         self.register_buffer("ceil", torch.tensor([math.inf if e else 1.0 for e in last]), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.out_extra:
             return x
-        v = (x.index_select(1, self.feature) - self.lower) / self.width
-        return torch.cat([x, torch.maximum(torch.minimum(v, self.ceil), self.floor)], dim=1)
+        v = torch.addcmul(self.shift, x.index_select(1, self.feature), self.scale)
+        return torch.cat([x, torch.clamp(v, self.floor, self.ceil)], dim=1)
 
 
 def numeric_encoder(encoding: str, bins: Sequence[Sequence[float]]) -> nn.Module:

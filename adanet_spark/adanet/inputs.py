@@ -61,11 +61,17 @@ class InputLayer(nn.Module):
             start += card
 
     def forward(self, numeric: torch.Tensor, categorical: torch.Tensor) -> torch.Tensor:
+        parts = self.parts(numeric, categorical)
+        return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+
+    def parts(self, numeric: torch.Tensor, categorical: torch.Tensor) -> list[torch.Tensor]:
+        """``forward``'s output before concatenation: the encoded numerics (constants) and
+        the embeddings (trained), so the first layer can skip the constants' input gradient."""
         numeric = self.numeric(numeric)
         if self.table is None:
-            return numeric
+            return [numeric]
         emb = self.table(categorical + self.offsets).flatten(1).index_select(1, self.keep)
-        return torch.cat([numeric, emb], dim=1) if self.n_numeric else emb
+        return [numeric, emb] if self.n_numeric else [emb]
 
     def scale(self) -> torch.Tensor:
         """Largest absolute input value an embedding can produce (numeric taken as 1)."""

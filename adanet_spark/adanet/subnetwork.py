@@ -24,6 +24,7 @@ from typing import Optional, Sequence
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from adanet_spark.adanet.architecture import SubnetworkArch
 from adanet_spark.adanet.inputs import InputLayer
@@ -31,6 +32,21 @@ from adanet_spark.adanet.names import ACTIVATION_NAMES, COMPLEXITY_NAMES
 
 ACTIVATIONS = dict(zip(ACTIVATION_NAMES, (nn.ReLU, nn.Tanh, nn.GELU, nn.ELU)))
 COMPLEXITIES = COMPLEXITY_NAMES
+
+
+def linear_of_parts(layer: nn.Linear, parts: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``layer(torch.cat(parts, 1))``, one matmul per part. With a gradient, autograd then
+    computes the input gradient of the parts that need one only (the embeddings, the
+    previous layer), not of the constant ones (encoded numerics, frozen subnetworks'
+    outputs): on flights' first layer that is 93 of 141 input columns."""
+    if len(parts) == 1 or not torch.is_grad_enabled():
+        return layer(torch.cat(list(parts), dim=1) if len(parts) > 1 else parts[0])
+    out, start = None, 0
+    for part in parts:
+        weight = layer.weight[:, start:start + part.shape[1]]
+        out = F.linear(part, weight, layer.bias) if out is None else torch.addmm(out, part, weight.t())
+        start += part.shape[1]
+    return out
 
 
 class Subnetwork(nn.Module):
@@ -63,18 +79,19 @@ class Subnetwork(nn.Module):
     def hidden(self, numeric: torch.Tensor, categorical: torch.Tensor,
                extra: Optional[Sequence[Optional[torch.Tensor]]] = None) -> list[torch.Tensor]:
         """Outputs of every hidden layer (what later subnetworks may read)."""
-        h = self.inputs(numeric, categorical)
+        parts = self.inputs.parts(numeric, categorical)
         outs = []
         for k, layer in enumerate(self.layers):
             if extra is not None and extra[k] is not None:
-                h = torch.cat([h, extra[k]], dim=1)
-            h = layer(h)
+                parts.append(extra[k])
+            h = linear_of_parts(layer, parts)
             if self.norms is not None:
                 h = self.norms[k](h)
             h = self.act(h)
             if self.drop is not None:
                 h = self.drop(h)
             outs.append(h)
+            parts = [h]
         return outs
 
     def forward(self, numeric: torch.Tensor, categorical: torch.Tensor,

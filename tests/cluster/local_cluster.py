@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
+from tests.jobs.submitted import QUICK_JVM
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "local-cluster.sh"
 SUBMIT = ROOT / "spark-submit.sh"
@@ -108,7 +110,7 @@ def submit(job: str, args: Sequence[str], master: Optional[str], log_dir: Path, 
     log_dir.mkdir(parents=True, exist_ok=True)
     extra = {"SPARK_MASTER": master} if master else {}
     submit_opts = [*SMALL_DATA_OPTS, *submit_opts] if master else list(submit_opts)
-    environment = clean_env(**extra, **(env or {}))
+    environment = clean_env(**extra, SPARK_SUBMIT_OPTS=QUICK_JVM, **(env or {}))
     out = open(log_dir / f"{name}.out", "w")
     err = open(log_dir / f"{name}.err", "w")
     proc = subprocess.Popen([str(SUBMIT), *submit_opts, job, *args], cwd=ROOT, env=environment,

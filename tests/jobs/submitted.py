@@ -8,6 +8,11 @@ from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TIMEOUT_S = 900
+# The driver JVM of a test's job lives seconds on a few hundred rows: compiling hot code
+# only with the quick C1 compiler starts it about 3.5 s sooner (20 -> 16 s for a small
+# prepare_features). The shared session of the suite keeps full compilation, which a
+# 20-minute JVM pays back.
+QUICK_JVM = "-XX:TieredStopAtLevel=1"
 
 
 @dataclass
@@ -33,7 +38,7 @@ def start(job: str, *args: str, env: Optional[dict] = None) -> subprocess.Popen:
     """``./spark-submit.sh jobs/<job>.py args`` in its own process group (so a test can kill
     the whole job, JVM and workers included), on local[2] with a small driver."""
     full = {k: v for k, v in os.environ.items() if k != "PYSPARK_SUBMIT_ARGS"}  # the script sets its own
-    full.update(SPARK_MASTER="local[2]", ADANET_DRIVER_MEMORY="1g", **(env or {}))
+    full.update(SPARK_MASTER="local[2]", ADANET_DRIVER_MEMORY="1g", SPARK_SUBMIT_OPTS=QUICK_JVM, **(env or {}))
     return subprocess.Popen([os.path.join(ROOT, "spark-submit.sh"), "--conf", "spark.ui.enabled=false",
                              f"jobs/{job}.py", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full,
