@@ -132,12 +132,12 @@ def _jobs_rows(r: dict, small: str, large: str) -> list[str]:
     if sites.get(small) is None or sites.get(large) is None:
         same = None if None in jobs.values() else len(set(jobs.values())) == 1
         return [f"| Spark jobs of feature preparation, {small} / {large} | {jobs[small]} / {jobs[large]} "
-                f"| equal | {'not measured' if same is None else ('met' if same else '**not met**')} |"]
+                f"| equal | {verdict('prepare_spark_jobs', same, bool)} |"]
     same = sites[small] == sites[large]
     counts = f"{sum(sites[small].values())} / {sum(sites[large].values())}"
     return [f"| Spark jobs of feature preparation's own actions, {small} / {large} (the same at each of "
             f"{len(sites[small])} call sites: {'yes' if same else 'no'}) | {counts} | equal | "
-            f"{'met' if same else '**not met**'} |",
+            f"{verdict('prepare_spark_jobs_by_site', same, bool)} |",
             f"| all its Spark jobs, with Spark's own asynchronous ones (no call site), {small} / {large} | "
             f"{jobs[small]} / {jobs[large]} | (shown) | |"]
 
